@@ -1,0 +1,31 @@
+"""attention_helpers: the layers, data, plots and explorers behind the "attention, step by step" notebooks.
+
+Importing the package is cheap and does not import Keras or TensorFlow, so that
+`setup_notebook()` can quiet TensorFlow's logging before TensorFlow loads. The submodules
+(`data`, `layers`, `models`, `activations`, `plotting`, `widgets`, `exercises`,
+`reference`) load on first use.
+"""
+
+from __future__ import annotations
+
+import importlib
+
+from attention_helpers._setup import setup_notebook
+
+__version__ = "0.1.0"
+
+_SUBMODULES = ("activations", "data", "exercises", "layers", "models", "plotting", "reference", "widgets")
+
+__all__ = ["__version__", "setup_notebook", *_SUBMODULES]
+
+
+def __getattr__(name):
+    if name in _SUBMODULES:
+        module = importlib.import_module(f"attention_helpers.{name}")
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'attention_helpers' has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(__all__)

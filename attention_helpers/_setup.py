@@ -1,0 +1,132 @@
+"""The one setup call at the top of every notebook."""
+
+from __future__ import annotations
+
+import contextlib
+import importlib
+import logging
+import os
+import platform
+import random
+import sys
+import warnings
+
+import numpy as np
+
+from attention_helpers._validation import check_bool, check_int
+
+PLOT_DEFAULTS = {
+    "figure.figsize": (6.0, 3.2),
+    "figure.dpi": 80,  # keeps committed notebooks small; readable on screen
+    "savefig.dpi": 80,
+    "axes.grid": True,
+    "grid.alpha": 0.3,
+    "axes.spines.top": False,
+    "axes.spines.right": False,
+    "font.size": 10,
+    "axes.titlesize": 11,
+    "image.cmap": "viridis",
+}
+
+
+def _major_minor(version):
+    return ".".join(str(version).split(".")[:2])
+
+
+def _quiet_tensorflow_env():
+    # Must happen before TensorFlow is imported to silence its C++ start-up messages.
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    os.environ.setdefault("TF_ENABLE_ONEDNN_OPTS", "0")  # oneDNN changes float results between CPUs
+
+
+@contextlib.contextmanager
+def _silenced_stderr_fd():
+    """Send file descriptor 2 to /dev/null for the duration.
+
+    TensorFlow 2.21 writes start-up lines ("Could not find cuda drivers ...") from C++ before its
+    logging is initialised, so no environment variable silences them; ipykernel would forward
+    them into the notebook as stderr output.
+    """
+    try:
+        sys.stderr.flush()
+        saved = os.dup(2)
+    except (OSError, ValueError, AttributeError):  # no real file descriptor: nothing to silence
+        yield
+        return
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    try:
+        os.dup2(devnull, 2)
+        yield
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
+        os.close(devnull)
+
+
+def _import_keras(quiet):
+    if quiet and "keras" not in sys.modules:
+        with _silenced_stderr_fd():
+            return importlib.import_module("keras")
+    return importlib.import_module("keras")
+
+
+def setup_notebook(seed=0, *, deterministic=True, quiet=True):
+    """Seed everything, quiet the logs, make training deterministic and set plot defaults.
+
+    Call it once, at the top of a notebook, before anything else imports Keras.
+
+    Args:
+        seed: non-negative int, seeds Python's `random`, NumPy and Keras
+            (`keras.utils.set_random_seed`).
+        deterministic: on the TensorFlow backend, turn on op determinism so that the same
+            seed gives the same trained model (and the same stored notebook outputs).
+        quiet: silence TensorFlow's C++ and Python logging and Python warnings.
+
+    Prints one line with the Python, Keras and backend versions (major.minor, so the line is the
+    same on every patch release) and the seed; returns None.
+    """
+    seed = check_int("seed", seed, minimum=0)
+    deterministic = check_bool("deterministic", deterministic)
+    quiet = check_bool("quiet", quiet)
+    if quiet:
+        _quiet_tensorflow_env()
+        warnings.filterwarnings("ignore")
+        logging.getLogger("absl").setLevel(logging.ERROR)
+
+    keras = _import_keras(quiet)  # imported here, after the environment is set
+
+    backend = keras.backend.backend()
+    backend_version = "?"
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        backend_version = tf.__version__
+        if quiet:
+            tf.get_logger().setLevel(logging.ERROR)
+        if deterministic:
+            tf.config.experimental.enable_op_determinism()
+    elif backend == "jax":
+        import jax
+
+        backend_version = jax.__version__
+    elif backend == "torch":
+        import torch
+
+        backend_version = torch.__version__
+        if deterministic:
+            torch.use_deterministic_algorithms(True, warn_only=True)
+
+    random.seed(seed)
+    np.random.seed(seed)  # noqa: NPY002 (seeds the legacy global generator that older code uses)
+    keras.utils.set_random_seed(seed)
+
+    import matplotlib
+
+    matplotlib.rcParams.update(PLOT_DEFAULTS)
+
+    print(
+        f"Python {_major_minor(platform.python_version())} | Keras {_major_minor(keras.__version__)} | "
+        f"backend {backend} {_major_minor(backend_version)} | seed {seed}"
+        + (" | deterministic" if deterministic else ""),
+        file=sys.stdout,
+    )

@@ -1,0 +1,66 @@
+"""Argument checks shared by the package: every error names the argument and the value received."""
+
+from __future__ import annotations
+
+import numbers
+
+import numpy as np
+
+
+def check_int(name, value, *, minimum=None, maximum=None):
+    """Return `value` as an int, or raise if it is not an integer in [minimum, maximum]."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer. Received: {name}={value!r} ({type(value).__name__})")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise ValueError(f"`{name}` must be >= {minimum}. Received: {name}={value}")
+    if maximum is not None and value > maximum:
+        raise ValueError(f"`{name}` must be <= {maximum}. Received: {name}={value}")
+    return value
+
+
+def check_seed(value):
+    """A seed is None or a non-negative integer."""
+    if value is None:
+        return None
+    return check_int("seed", value, minimum=0)
+
+
+def check_index(name, value, size, size_name):
+    """An index into an axis of length `size` (negative indices are refused: they hide mistakes)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        raise TypeError(f"`{name}` must be an integer. Received: {name}={value!r} ({type(value).__name__})")
+    if not 0 <= value < size:
+        raise ValueError(f"`{name}` must be in [0, {size - 1}] ({size_name}={size}). Received: {name}={value}")
+    return int(value)
+
+
+def check_bool(name, value):
+    if not isinstance(value, (bool, np.bool_)):
+        raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
+    return bool(value)
+
+
+def check_one_of(name, value, allowed):
+    if value not in allowed:
+        raise ValueError(
+            f"Invalid value for argument `{name}`. Expected one of {sorted(allowed)}. Received: {name}={value!r}"
+        )
+    return value
+
+
+def as_array(name, value, *, ndim=None, min_ndim=None, dtype=float):
+    """Convert to a NumPy array and check its rank, naming the argument on failure."""
+    try:
+        array = np.asarray(value, dtype=dtype)
+    except (TypeError, ValueError) as error:
+        raise TypeError(
+            f"`{name}` must be array-like of numbers. Received: {name} of type {type(value).__name__}"
+        ) from error
+    if ndim is not None and array.ndim != ndim:
+        raise ValueError(f"`{name}` must have rank {ndim}. Received: {name} with shape {array.shape}")
+    if min_ndim is not None and array.ndim < min_ndim:
+        raise ValueError(f"`{name}` must have rank >= {min_ndim}. Received: {name} with shape {array.shape}")
+    if array.dtype.kind == "f" and not np.all(np.isfinite(array)):
+        raise ValueError(f"`{name}` must be finite. Received: {name} containing NaN or inf")
+    return array

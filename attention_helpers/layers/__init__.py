@@ -1,0 +1,8 @@
+"""Attention layers for Keras 3, written with `keras.ops` only (TensorFlow, JAX and PyTorch).
+
+Every layer is registered for `.keras` saving under the package name "attention_helpers".
+"""
+
+from attention_helpers.layers.dense import DenseAttention
+
+__all__ = ["DenseAttention"]

@@ -1,0 +1,44 @@
+"""Pieces every attention layer of the package shares. Keras 3 public API only."""
+
+from __future__ import annotations
+
+from keras import ops
+
+SERIALIZATION_PACKAGE = "attention_helpers"
+
+
+def stable_softmax(logits, axis=-1, mask=None):
+    """Softmax computed in float32 (safe under float16/bfloat16), cast back to the input dtype.
+
+    `mask` (boolean, broadcastable to `logits`): False entries get exactly zero weight, and a
+    slice whose entries are all False gets all zeros instead of NaN.
+    """
+    dtype = logits.dtype
+    logits = ops.cast(logits, "float32")
+    if mask is None:
+        return ops.cast(ops.softmax(logits, axis=axis), dtype)
+    mask = ops.cast(mask, "bool")
+    # Large negative that float32 holds; the exact zero comes from the multiplication below.
+    logits = ops.where(mask, logits, ops.full_like(logits, -1e9))
+    logits = logits - ops.stop_gradient(ops.max(logits, axis=axis, keepdims=True))
+    exp = ops.exp(logits) * ops.cast(mask, "float32")
+    total = ops.sum(exp, axis=axis, keepdims=True)
+    weights = exp / ops.maximum(total, 1e-30)
+    return ops.cast(weights, dtype)
+
+
+def check_rank(layer, input_shape, expected_rank, description, argument="inputs"):
+    """Raise a ValueError naming the layer, the expected shape and the received one."""
+    if len(input_shape) != expected_rank:
+        raise ValueError(
+            f"{type(layer).__name__} expects `{argument}` of rank {expected_rank} {description}. "
+            f"Received: {argument}.shape={tuple(input_shape)}"
+        )
+
+
+def check_known(layer, input_shape, axis, what, argument="inputs"):
+    if input_shape[axis] is None:
+        raise ValueError(
+            f"{type(layer).__name__} needs the {what} (axis {axis}) of `{argument}` to be known "
+            f"when the layer is built. Received: {argument}.shape={tuple(input_shape)}"
+        )

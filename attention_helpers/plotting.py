@@ -1,0 +1,130 @@
+"""Plots of attention: bar charts of attention vectors and grids of attention heatmaps.
+
+Every function takes `ax=None` (or draws a new figure) and returns what it drew.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
+
+from attention_helpers._validation import as_array, check_index
+
+HIGHLIGHT = "#d62728"
+BASE = "#1f77b4"
+
+
+def plot_attention_vector(vector, target_index=None, ax=None, title=None, xlabel="input index"):
+    """Bar chart of one attention vector, the expected peak in red and the uniform share dashed.
+
+    Args:
+        vector: 1-D array of attention weights (for example the mean over a test set).
+        target_index: the index where the peak is expected, highlighted; None for none.
+        ax: an existing matplotlib Axes, or None for a new figure.
+        title: optional title.
+        xlabel: label of the x axis.
+
+    Returns:
+        `(fig, ax)`.
+    """
+    vector = as_array("vector", vector, ndim=1)
+    if vector.size == 0:
+        raise ValueError("`vector` must not be empty. Received: vector with shape (0,)")
+    if target_index is not None:
+        target_index = check_index("target_index", target_index, vector.size, "len(vector)")
+    if ax is None:
+        fig, ax = plt.subplots()
+    else:
+        fig = ax.figure
+    positions = np.arange(vector.size)
+    colors = [HIGHLIGHT if i == target_index else BASE for i in positions]
+    ax.bar(positions, vector, color=colors)
+    uniform = 1.0 / vector.size
+    ax.axhline(uniform, color="gray", linestyle="--", linewidth=1)
+    handles = [Line2D([], [], color="gray", linestyle="--", label=f"uniform (1/{vector.size})")]
+    if target_index is not None:
+        handles.append(Patch(color=HIGHLIGHT, label=f"expected peak (index {target_index})"))
+    ax.set_xlabel(xlabel)
+    ax.set_ylabel("attention weight")
+    step = 1 if vector.size <= 20 else max(1, vector.size // 16)
+    ax.set_xticks(positions[::step])
+    ax.set_xlim(-0.7, vector.size - 0.3)
+    ax.legend(handles=handles, loc="upper right", frameon=False)
+    if title:
+        ax.set_title(title)
+    return fig, ax
+
+
+def show_heatmaps(
+    matrices,
+    xlabel,
+    ylabel,
+    titles=None,
+    figsize=(2.8, 2.8),
+    cmap="Reds",
+    xticklabels=None,
+    yticklabels=None,
+    vmin=0.0,
+    vmax=None,
+    annotate=False,
+):
+    """A grid of heatmaps with one shared colorbar (after d2l's `show_heatmaps`).
+
+    Args:
+        matrices: array of shape `(rows, cols, queries, keys)`.
+        xlabel, ylabel: axis labels, shown on the bottom row and the left column.
+        titles: None, or a list of `cols` titles (one per column), or a `(rows, cols)` nested list.
+        figsize: size of one panel, in inches.
+        cmap: matplotlib colormap.
+        xticklabels, yticklabels: optional labels for the keys and queries (for example tokens).
+        vmin, vmax: colour range shared by every panel (vmax defaults to the largest value).
+        annotate: write each weight (rounded to 2 decimals) in its cell; for small matrices.
+
+    Returns:
+        `(fig, axes)` with `axes` a `(rows, cols)` array.
+    """
+    matrices = as_array("matrices", matrices, ndim=4)
+    rows, cols, n_queries, n_keys = matrices.shape
+    if min(matrices.shape) == 0:
+        raise ValueError(f"`matrices` must not have an empty axis. Received: matrices.shape={matrices.shape}")
+    if titles is not None:
+        titles = np.asarray(titles, dtype=object)
+        if titles.shape == (cols,):
+            titles = np.tile(titles, (rows, 1))
+        if titles.shape != (rows, cols):
+            raise ValueError(
+                f"`titles` must have {cols} entries or shape ({rows}, {cols}). Received: shape {titles.shape}"
+            )
+    for name, labels, size in (("xticklabels", xticklabels, n_keys), ("yticklabels", yticklabels, n_queries)):
+        if labels is not None and len(labels) != size:
+            raise ValueError(f"`{name}` must have {size} labels. Received: {len(labels)} labels")
+    vmax = float(matrices.max()) if vmax is None else vmax
+    fig, axes = plt.subplots(
+        rows, cols, figsize=(figsize[0] * cols + 0.8, figsize[1] * rows), squeeze=False, sharex=True, sharey=True
+    )
+    image = None
+    for r in range(rows):
+        for c in range(cols):
+            ax = axes[r, c]
+            image = ax.imshow(matrices[r, c], cmap=cmap, vmin=vmin, vmax=vmax, aspect="auto")
+            ax.grid(False)
+            if r == rows - 1:
+                ax.set_xlabel(xlabel)
+            if c == 0:
+                ax.set_ylabel(ylabel)
+            if titles is not None:
+                ax.set_title(str(titles[r, c]))
+            if xticklabels is not None:
+                ax.set_xticks(range(n_keys), labels=list(xticklabels), rotation=90 if n_keys > 8 else 0)
+            if yticklabels is not None:
+                ax.set_yticks(range(n_queries), labels=list(yticklabels))
+            if annotate:
+                for (i, j), value in np.ndenumerate(matrices[r, c]):
+                    dark = value > (vmin + vmax) / 2
+                    ax.text(
+                        j, i, f"{value:.2f}", ha="center", va="center", fontsize=8, color="white" if dark else "black"
+                    )
+    fig.colorbar(image, ax=axes, shrink=0.8, label="attention weight")
+    return fig, axes

@@ -1,0 +1,166 @@
+"""ipywidgets explorers for the notebooks (core widgets only: sliders, buttons, Output).
+
+Each explorer keeps its computation in plain methods (`update`, `draw`) that tests call without a
+browser; `widget()` only wires sliders to them.
+"""
+
+from __future__ import annotations
+
+import matplotlib.pyplot as plt
+import numpy as np
+
+from attention_helpers import reference
+from attention_helpers._validation import as_array, check_index, check_int, check_one_of
+from attention_helpers.plotting import plot_attention_vector
+
+
+def _show(fig):
+    """Display `fig` in the current output (a widget's Output, inside `with output:`) and close it."""
+    from IPython.display import display
+
+    display(fig)
+    plt.close(fig)
+
+
+def _interactive(controls, redraw):
+    """VBox of `controls` above an Output that shows `redraw(**values)`; redrawn on every change."""
+    import ipywidgets as widgets
+
+    output = widgets.Output()
+
+    def refresh(_change=None):
+        with output:
+            output.clear_output(wait=True)
+            _show(redraw(**{name: control.value for name, control in controls.items()}))
+
+    for control in controls.values():
+        control.observe(refresh, names="value")
+    refresh()
+    return widgets.VBox([*controls.values(), output])
+
+
+class QueryExplorer:
+    """Notebook 00: move a 2-D query around a fixed set of 2-D keys and watch the weights change.
+
+    Args:
+        keys: `(n_keys, 2)` array of keys (2-D so they can be drawn).
+        score: "dot" or "scaled_dot".
+        key_labels: optional names of the keys.
+    """
+
+    def __init__(self, keys, score="scaled_dot", key_labels=None):
+        self.keys = as_array("keys", keys, ndim=2)
+        if self.keys.shape[1] != 2 or self.keys.shape[0] < 2:
+            raise ValueError(f"`keys` must have shape (n_keys >= 2, 2). Received: keys.shape={self.keys.shape}")
+        self.score = check_one_of("score", score, set(reference.SCORES))
+        n_keys = self.keys.shape[0]
+        self.key_labels = list(key_labels) if key_labels is not None else [f"k{i}" for i in range(n_keys)]
+        if len(self.key_labels) != n_keys:
+            raise ValueError(f"`key_labels` must have {n_keys} entries. Received: {len(self.key_labels)}")
+        self.last_weights = None
+
+    def query(self, angle_degrees, length):
+        angle = np.deg2rad(float(angle_degrees))
+        return float(length) * np.array([np.cos(angle), np.sin(angle)])
+
+    def update(self, angle_degrees=0.0, length=1.0):
+        """Weights `(n_keys,)` of the query at this angle (degrees) and length."""
+        if not np.isfinite(length) or length < 0:
+            raise ValueError(f"`length` must be a finite number >= 0. Received: length={length!r}")
+        q = self.query(angle_degrees, length)[None, :]
+        weights = reference.softmax(reference.SCORES[self.score](q, self.keys))[0]
+        self.last_weights = weights
+        return weights
+
+    def draw(self, angle_degrees=0.0, length=1.0):
+        weights = self.update(angle_degrees, length)
+        q = self.query(angle_degrees, length)
+        fig, (ax_plane, ax_bars) = plt.subplots(1, 2, figsize=(8.5, 3.4))
+        ax_plane.scatter(
+            self.keys[:, 0],
+            self.keys[:, 1],
+            s=80 + 900 * weights,
+            c=weights,
+            cmap="Reds",
+            vmin=0,
+            vmax=1,
+            edgecolors="black",
+            zorder=3,
+        )
+        for label, (kx, ky) in zip(self.key_labels, self.keys):
+            ax_plane.annotate(label, (kx, ky), textcoords="offset points", xytext=(6, 6))
+        ax_plane.annotate("", xy=q, xytext=(0, 0), arrowprops={"arrowstyle": "->", "color": "black", "lw": 2})
+        ax_plane.text(q[0], q[1], " query", va="bottom")
+        bound = max(np.abs(self.keys).max(), length) * 1.3
+        ax_plane.set_xlim(-bound, bound)
+        ax_plane.set_ylim(-bound, bound)
+        ax_plane.set_aspect("equal")
+        ax_plane.set_title("keys (size = weight) and the query")
+        ax_bars.bar(self.key_labels, weights, color="#d62728")
+        ax_bars.set_ylim(0, 1)
+        ax_bars.set_ylabel("attention weight")
+        ax_bars.set_title(f"softmax of {self.score.replace('_', '-')} scores")
+        fig.tight_layout()
+        return fig
+
+    def widget(self):
+        import ipywidgets as widgets
+
+        controls = {
+            "angle_degrees": widgets.FloatSlider(value=0, min=-180, max=180, step=5, description="angle (°)"),
+            "length": widgets.FloatSlider(value=1.0, min=0.0, max=6.0, step=0.25, description="length"),
+        }
+        return _interactive(controls, self.draw)
+
+
+class DenseTaskExplorer:
+    """Notebook 01: plant the target at another index, retrain, and see where the attention goes.
+
+    Training takes a few seconds, so the explorer retrains when the button is pressed rather
+    than on every slider move.
+    """
+
+    def __init__(self, dims=32, n_train=3000, epochs=4, seed=0):
+        self.dims = check_int("dims", dims, minimum=2)
+        self.n_train = check_int("n_train", n_train, minimum=10)
+        self.epochs = check_int("epochs", epochs, minimum=1)
+        self.seed = check_int("seed", seed, minimum=0)
+        self.last_result = None
+
+    def update(self, target_index):
+        """Train on the task with the target at `target_index`; return the mean attention vector."""
+        from attention_helpers.models import train_dense_task
+
+        target_index = check_index("target_index", target_index, self.dims, "dims")
+        self.last_result = train_dense_task(
+            target_index, dims=self.dims, n_train=self.n_train, n_test=500, epochs=self.epochs, seed=self.seed
+        )
+        return self.last_result["attention"]
+
+    def draw(self, target_index):
+        attention = self.update(target_index)
+        fig, ax = plt.subplots(figsize=(7, 3))
+        accuracy = self.last_result["accuracy"]
+        plot_attention_vector(
+            attention,
+            target_index,
+            ax=ax,
+            title=f"target at {target_index}: peak at {int(np.argmax(attention))}, test accuracy {accuracy:.2f}",
+        )
+        return fig
+
+    def widget(self):
+        import ipywidgets as widgets
+
+        slider = widgets.IntSlider(value=1, min=0, max=self.dims - 1, description="target index")
+        button = widgets.Button(description="Retrain", icon="refresh")
+        output = widgets.Output()
+
+        def retrain(_button=None):
+            with output:
+                output.clear_output(wait=True)
+                _show(self.draw(slider.value))
+
+        button.on_click(retrain)
+        retrain()
+        return widgets.VBox([widgets.HBox([slider, button]), output])
