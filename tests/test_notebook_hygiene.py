@@ -1,0 +1,141 @@
+"""Hygiene of the committed notebooks and of the files that launch them.
+
+Notebooks must be committed executed top to bottom in a fresh kernel
+(`python scripts/execute_notebooks.py`), so that readers on GitHub, Colab and Binder see every plot.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+import tomllib
+
+ROOT = Path(__file__).resolve().parent.parent
+NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
+NAME = re.compile(r"^\d\d_[a-z0-9_]+\.ipynb$")
+MACHINE_PATH = re.compile(r"(/root/|/home/\w+/|/tmp/|/work/|/Users/\w+/|[A-Z]:\\\\Users|site-packages)")
+RAW_FLOAT = re.compile(r"\d\.\d{5,}")  # print rounded figures, never raw floats
+MAX_BYTES = 1_000_000
+
+
+def _repository():
+    urls = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["urls"]
+    return urls["Repository"].removeprefix("https://github.com/")
+
+
+def _source(cell):
+    return "".join(cell["source"]) if isinstance(cell["source"], list) else cell["source"]
+
+
+def _text(output):
+    parts = [output.get("text", "")]
+    for key, value in output.get("data", {}).items():
+        if key.startswith("text/"):
+            parts.append(value)
+    return "".join("".join(p) if isinstance(p, list) else p for p in parts)
+
+
+def _load(path):
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+def test_there_are_notebooks_with_numbered_names():
+    assert NOTEBOOKS, "no notebooks under notebooks/"
+    for path in NOTEBOOKS:
+        assert NAME.match(path.name), f"{path.name}: expected NN_name.ipynb"
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_opens_with_title_badges_colab_install_and_setup(path):
+    cells = _load(path)["cells"]
+    first = _source(cells[0])
+    assert cells[0]["cell_type"] == "markdown" and first.startswith("# "), "first cell must be a '# Title'"
+    assert "What you will learn" in first
+    repo, stem = _repository(), path.stem
+    assert f"https://colab.research.google.com/github/{repo}/blob/main/notebooks/{path.name}" in first
+    assert f"https://mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/notebooks/{path.name}" in first
+    assert stem in first
+    install = _source(cells[1])
+    assert cells[1]["cell_type"] == "code" and '"google.colab" in sys.modules' in install
+    assert "--no-deps" in install and f"github.com/{repo}" in install  # keep Colab's TensorFlow
+    assert "ah.setup_notebook(" in _source(cells[2])
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_is_executed_in_order_with_clean_outputs(path):
+    assert path.stat().st_size < MAX_BYTES, f"{path.name} is {path.stat().st_size} bytes"
+    nb = _load(path)
+    expected = 1
+    for index, cell in enumerate(nb["cells"]):
+        if cell["cell_type"] != "code":
+            continue
+        source = _source(cell)
+        assert source.strip(), f"cell {index}: empty code cell"
+        assert cell["execution_count"] == expected, (
+            f"cell {index}: execution count {cell['execution_count']}, expected {expected}"
+        )
+        expected += 1
+        for output in cell["outputs"]:
+            assert output["output_type"] != "error", f"cell {index}: error output"
+            assert not (output["output_type"] == "stream" and output["name"] == "stderr"), (
+                f"cell {index}: stderr output"
+            )
+            text = _text(output)
+            assert not MACHINE_PATH.search(text), (
+                f"cell {index}: machine path in output: {MACHINE_PATH.search(text)[0]}"
+            )
+            if "NBVAL_IGNORE_OUTPUT" not in source:
+                assert not RAW_FLOAT.search(text), (
+                    f"cell {index}: unrounded float in output: {RAW_FLOAT.search(text)[0]}"
+                )
+
+
+@pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda p: p.name)
+def test_notebook_markers_have_reasons_and_training_is_quiet(path):
+    for index, cell in enumerate(_load(path)["cells"]):
+        source = _source(cell)
+        if cell["cell_type"] != "code":
+            continue
+        lines = source.splitlines()
+        for number, line in enumerate(lines):
+            if "NBVAL_IGNORE_OUTPUT" in line:
+                # nbval only honours the marker alone on its line; the reason goes on the next line.
+                assert line.strip() == "# NBVAL_IGNORE_OUTPUT", f"cell {index}: marker not alone on its line"
+                reason = lines[number + 1] if number + 1 < len(lines) else ""
+                assert re.match(r"^# \(reason: .{10,}\)$", reason), f"cell {index}: marker without a reason"
+        for call in re.findall(r"\.fit\([^)]*\)", source, flags=re.S):
+            assert "verbose=0" in call, f"cell {index}: training without verbose=0"
+        assert "NBVAL_SKIP" not in source, f"cell {index}: skipped cells hide regressions"
+
+
+def test_readme_indexes_every_notebook_with_badges():
+    readme = (ROOT / "README.md").read_text()
+    repo = _repository()
+    for path in NOTEBOOKS:
+        assert f"notebooks/{path.name}" in readme, f"README does not list {path.name}"
+        assert f"https://colab.research.google.com/github/{repo}/blob/main/notebooks/{path.name}" in readme
+        assert f"https://mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/notebooks/{path.name}" in readme
+
+
+def test_requirements_are_pinned_and_install_the_package():
+    lines = [
+        line.split("#")[0].strip()
+        for line in (ROOT / "requirements.txt").read_text().splitlines()
+        if line.split("#")[0].strip()
+    ]
+    assert "-e ." in lines
+    pins = [line for line in lines if line != "-e ."]
+    for line in pins:
+        assert re.match(r"^[A-Za-z0-9_.\-\[\]]+==[\w.]+$", line), f"not pinned exactly: {line!r}"
+    names = {line.split("==")[0].lower() for line in pins}
+    needed = {"tensorflow", "keras", "numpy", "matplotlib", "jupyterlab", "ipywidgets", "nbval", "pytest", "ruff"}
+    assert needed <= names, f"missing pins: {needed - names}"
+
+
+def test_binder_builds_python_312_and_installs_the_package():
+    assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.12"
+    post_build = (ROOT / "binder" / "postBuild").read_text()
+    assert "requirements.txt" in post_build

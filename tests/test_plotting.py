@@ -1,0 +1,58 @@
+import matplotlib.pyplot as plt
+import numpy as np
+import pytest
+
+from attention_helpers.plotting import HIGHLIGHT, plot_attention_vector, show_heatmaps
+
+
+def test_attention_vector_highlights_the_target_and_marks_uniform():
+    vector = np.full(8, 0.1)
+    vector[3] = 0.3
+    _, ax = plot_attention_vector(vector, target_index=3)
+    bars = ax.patches
+    assert len(bars) == 8
+    np.testing.assert_allclose([b.get_height() for b in bars], vector)
+    red = [i for i, b in enumerate(bars) if np.allclose(b.get_facecolor()[:3], plt.matplotlib.colors.to_rgb(HIGHLIGHT))]
+    assert red == [3]
+    assert any(np.allclose(line.get_ydata(), 1 / 8) for line in ax.get_lines())
+    labels = [t.get_text() for t in ax.get_legend().get_texts()]
+    assert labels == ["uniform (1/8)", "expected peak (index 3)"]
+
+
+def test_attention_vector_draws_on_given_axes():
+    fig, ax = plt.subplots()
+    got_fig, got_ax = plot_attention_vector([0.5, 0.5], ax=ax)
+    assert got_ax is ax and got_fig is fig
+
+
+@pytest.mark.parametrize(
+    ("args", "error", "match"),
+    [
+        (([[0.5, 0.5]],), ValueError, r"`vector` must have rank 1. Received: vector with shape \(1, 2\)"),
+        (([0.5, 0.5], 2), ValueError, r"`target_index` must be in \[0, 1\]"),
+        ((["a", "b"],), TypeError, r"`vector` must be array-like of numbers"),
+    ],
+)
+def test_attention_vector_rejects_bad_input(args, error, match):
+    with pytest.raises(error, match=match):
+        plot_attention_vector(*args)
+
+
+def test_heatmaps_identity_grid_with_one_colorbar():
+    matrices = np.tile(np.eye(4), (2, 3, 1, 1))  # (2 rows, 3 cols, 4, 4)
+    fig, axes = show_heatmaps(matrices, "keys", "queries", titles=["a", "b", "c"])
+    assert axes.shape == (2, 3)
+    np.testing.assert_array_equal(axes[1, 2].get_images()[0].get_array(), np.eye(4))
+    assert axes[0, 1].get_title() == "b" and axes[1, 0].get_xlabel() == "keys" and axes[1, 0].get_ylabel() == "queries"
+    assert len(fig.axes) == 7  # six panels and one shared colorbar
+    limits = {ax.get_images()[0].get_clim() for ax in axes.ravel()}
+    assert limits == {(0.0, 1.0)}
+
+
+def test_heatmaps_reject_bad_shapes():
+    with pytest.raises(ValueError, match=r"`matrices` must have rank 4. Received: matrices with shape \(4, 4\)"):
+        show_heatmaps(np.eye(4), "k", "q")
+    with pytest.raises(ValueError, match=r"`titles` must have 1 entries"):
+        show_heatmaps(np.ones((1, 1, 2, 2)), "k", "q", titles=["a", "b"])
+    with pytest.raises(ValueError, match=r"`xticklabels` must have 2 labels. Received: 3"):
+        show_heatmaps(np.ones((1, 1, 2, 2)), "k", "q", xticklabels=["a", "b", "c"])

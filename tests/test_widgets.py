@@ -1,0 +1,56 @@
+import numpy as np
+import pytest
+
+from attention_helpers import reference
+from attention_helpers.widgets import DenseTaskExplorer, QueryExplorer
+
+KEYS = np.array([[1.0, 0.0], [0.0, 1.0], [-1.0, 0.0]])
+
+
+def test_query_explorer_update_matches_reference():
+    explorer = QueryExplorer(KEYS, score="dot")
+    weights = explorer.update(angle_degrees=90, length=3.0)
+    expected = reference.softmax(KEYS @ np.array([0.0, 3.0]))
+    np.testing.assert_allclose(weights, expected, atol=1e-12)
+    assert weights.argmax() == 1
+    np.testing.assert_allclose(explorer.update(angle_degrees=45, length=0.0), 1 / 3)
+
+
+def test_query_explorer_widget_redraws_on_slider_change():
+    explorer = QueryExplorer(KEYS, score="scaled_dot")
+    box = explorer.widget()
+    angle, length, _ = box.children
+    angle.value, length.value = 180, 4.0
+    assert explorer.last_weights.argmax() == 2
+    np.testing.assert_allclose(
+        explorer.last_weights, reference.softmax(KEYS @ np.array([-4.0, 0.0]) / np.sqrt(2)), atol=1e-9
+    )
+
+
+def test_query_explorer_draw_returns_a_figure():
+    fig = QueryExplorer(KEYS).draw(0, 1.0)
+    assert len(fig.axes) == 2
+
+
+def test_query_explorer_rejects_bad_arguments():
+    with pytest.raises(ValueError, match=r"`keys` must have shape \(n_keys >= 2, 2\). Received: keys.shape=\(3, 3\)"):
+        QueryExplorer(np.ones((3, 3)))
+    with pytest.raises(ValueError, match="Expected one of"):
+        QueryExplorer(KEYS, score="cosine")
+    with pytest.raises(ValueError, match=r"`length` must be a finite number >= 0. Received: length=-1"):
+        QueryExplorer(KEYS).update(0, -1)
+    with pytest.raises(ValueError, match="`key_labels` must have 3 entries"):
+        QueryExplorer(KEYS, key_labels=["a"])
+
+
+def test_dense_task_explorer_update_follows_the_target():
+    explorer = DenseTaskExplorer(dims=8, n_train=1500, epochs=3)
+    attention = explorer.update(5)
+    assert attention.shape == (8,)
+    assert int(np.argmax(attention)) == 5
+    assert explorer.last_result["accuracy"] > 0.9
+
+
+def test_dense_task_explorer_rejects_bad_target():
+    with pytest.raises(ValueError, match=r"`target_index` must be in \[0, 7\] \(dims=8\). Received: target_index=8"):
+        DenseTaskExplorer(dims=8).update(8)
