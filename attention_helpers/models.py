@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import keras
 
-from attention_helpers._validation import check_int
+from attention_helpers._validation import check_int, check_one_of
 from attention_helpers.activations import get_activations
-from attention_helpers.data import dense_task
-from attention_helpers.layers import DenseAttention
+from attention_helpers.data import dense_task, sequence_task
+from attention_helpers.layers import DenseAttention, TemporalAttention
 
 
 def dense_attention_model(dims=32, hidden=64, learning_rate=1e-2):
@@ -47,3 +47,80 @@ def train_dense_task(target_index=1, dims=32, n_train=5000, n_test=1000, epochs=
     _, accuracy = model.evaluate(x_test, y_test, verbose=0)
     attention = get_activations(model, x_test, "attention/1")["attention/1"].mean(axis=0)
     return {"model": model, "accuracy": float(accuracy), "attention": attention, "history": history.history}
+
+
+def _compile_binary(model, learning_rate):
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="binary_crossentropy",
+        metrics=["accuracy"],
+    )
+    return model
+
+
+def lstm_attention_model(placement="before", steps=20, dims=2, units=32, learning_rate=1e-2):
+    """The seed's recurrent model, with `TemporalAttention` before or after an LSTM.
+
+    - "before": inputs → TemporalAttention → LSTM(units) → Dense(1, sigmoid).
+    - "after": inputs → LSTM(units, return_sequences=True) → TemporalAttention → Flatten →
+      Dense(1, sigmoid).
+
+    The attention layer is named "attention" and its weights are output 1 ("attention/1").
+    """
+    check_one_of("placement", placement, {"before", "after"})
+    steps = check_int("steps", steps, minimum=2)
+    dims = check_int("dims", dims, minimum=1)
+    units = check_int("units", units, minimum=1)
+    inputs = keras.Input(shape=(steps, dims), name="inputs")
+    if placement == "before":
+        weighted, _ = TemporalAttention(name="attention")(inputs, return_attention_scores=True)
+        features = keras.layers.LSTM(units, name="lstm")(weighted)
+    else:
+        states = keras.layers.LSTM(units, return_sequences=True, name="lstm")(inputs)
+        weighted, _ = TemporalAttention(name="attention")(states, return_attention_scores=True)
+        features = keras.layers.Flatten(name="flatten")(weighted)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(features)
+    return _compile_binary(keras.Model(inputs, outputs, name=f"attention_{placement}_lstm"), learning_rate)
+
+
+def pooled_attention_model(shared=False, steps=20, dims=2, hidden=16, learning_rate=1e-2):
+    """TemporalAttention(shared) → average over steps → Dense(hidden, relu) → Dense(1, sigmoid).
+
+    Without a recurrent layer, what the model can read at each dimension is exactly what its
+    attention lets through, which makes shared and per-dimension attention directly comparable.
+    """
+    steps = check_int("steps", steps, minimum=2)
+    dims = check_int("dims", dims, minimum=1)
+    inputs = keras.Input(shape=(steps, dims), name="inputs")
+    weighted, _ = TemporalAttention(shared=shared, name="attention")(inputs, return_attention_scores=True)
+    pooled = keras.layers.GlobalAveragePooling1D(name="pool")(weighted)
+    hidden_features = keras.layers.Dense(hidden, activation="relu", name="hidden")(pooled)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(hidden_features)
+    name = "shared_attention" if shared else "per_dimension_attention"
+    return _compile_binary(keras.Model(inputs, outputs, name=name), learning_rate)
+
+
+def mean_attention_over_time(model, x):
+    """Mean attention weights of `model`'s "attention" layer over samples: `(steps, features)`."""
+    return get_activations(model, x, "attention/1")["attention/1"].mean(axis=0)
+
+
+def train_placement(target_step=10, steps=20, dims=2, n_train=2000, n_test=1000, epochs=6, seed=0):
+    """Train the "before" and "after" LSTM models on `sequence_task` with the same budget.
+
+    Returns:
+        dict keyed by placement, each with `model`, `accuracy` and `attention` (mean weight per
+        step, averaged over samples and features, shape `(steps,)`).
+    """
+    epochs = check_int("epochs", epochs, minimum=1)
+    x_train, y_train = sequence_task(n_train, steps=steps, dims=dims, target_step=target_step, seed=seed)
+    x_test, y_test = sequence_task(n_test, steps=steps, dims=dims, target_step=target_step, seed=seed + 1)
+    results = {}
+    for placement in ("before", "after"):
+        keras.utils.set_random_seed(seed)
+        model = lstm_attention_model(placement, steps=steps, dims=dims)
+        model.fit(x_train, y_train, epochs=epochs, batch_size=64, verbose=0)
+        _, accuracy = model.evaluate(x_test, y_test, verbose=0)
+        attention = mean_attention_over_time(model, x_test).mean(axis=1)
+        results[placement] = {"model": model, "accuracy": float(accuracy), "attention": attention}
+    return results

@@ -54,3 +54,22 @@ def test_dense_task_explorer_update_follows_the_target():
 def test_dense_task_explorer_rejects_bad_target():
     with pytest.raises(ValueError, match=r"`target_index` must be in \[0, 7\] \(dims=8\). Received: target_index=8"):
         DenseTaskExplorer(dims=8).update(8)
+
+
+def test_placement_explorer_trains_both_and_before_finds_the_step():
+    from attention_helpers.widgets import PlacementExplorer
+
+    explorer = PlacementExplorer(steps=10, n_train=1200, epochs=4)
+    attention = explorer.update(3)
+    assert set(attention) == {"before", "after"}
+    assert all(v.shape == (10,) for v in attention.values())
+    assert int(np.argmax(attention["before"])) == 3
+    box = explorer.widget()
+    assert len(box.children) == 2
+
+
+def test_placement_explorer_rejects_bad_step():
+    from attention_helpers.widgets import PlacementExplorer
+
+    with pytest.raises(ValueError, match=r"`target_step` must be in \[0, 9\] \(steps=10\). Received: target_step=10"):
+        PlacementExplorer(steps=10).update(10)

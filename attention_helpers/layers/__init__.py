@@ -4,5 +4,6 @@ Every layer is registered for `.keras` saving under the package name "attention_
 """
 
 from attention_helpers.layers.dense import DenseAttention
+from attention_helpers.layers.temporal import TemporalAttention
 
-__all__ = ["DenseAttention"]
+__all__ = ["DenseAttention", "TemporalAttention"]
