@@ -51,7 +51,9 @@ def plot_attention_vector(vector, target_index=None, ax=None, title=None, xlabel
     step = 1 if vector.size <= 20 else max(1, vector.size // 16)
     ax.set_xticks(positions[::step])
     ax.set_xlim(-0.7, vector.size - 0.3)
-    ax.legend(handles=handles, loc="upper right", frameon=False)
+    # Keep the legend away from the expected peak.
+    corner = "upper left" if target_index is not None and target_index >= vector.size / 2 else "upper right"
+    ax.legend(handles=handles, loc=corner, frameon=False)
     if title:
         ax.set_title(title)
     return fig, ax
