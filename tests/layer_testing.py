@@ -26,10 +26,18 @@ def run_layer_test(
     input_data=None,
     sequential=True,
 ):
-    """Exercise `layer_cls(**init_kwargs)` on input of `input_shape` (batch included)."""
+    """Exercise `layer_cls(**init_kwargs)` on input of `input_shape` (batch included).
+
+    `input_shape` is one shape, or a list of shapes for a layer that takes a list of inputs.
+    """
     call_kwargs = call_kwargs or {}
     rng = np.random.default_rng(0)
-    x = rng.normal(size=input_shape).astype("float32") if input_data is None else input_data
+    multi_input = isinstance(input_shape, list)
+    shapes = input_shape if multi_input else [input_shape]
+    if input_data is None:
+        input_data = [rng.normal(size=shape).astype("float32") for shape in shapes]
+        input_data = input_data if multi_input else input_data[0]
+    x = input_data
 
     # Eager call and shapes.
     layer = layer_cls(**init_kwargs)
@@ -54,7 +62,8 @@ def run_layer_test(
         assert key in config, f"get_config() is missing constructor argument {key!r}"
 
     # Functional model with the symbolic batch dimension, saved and reloaded.
-    inputs = keras.Input(shape=input_shape[1:], batch_size=None)
+    inputs = [keras.Input(shape=shape[1:]) for shape in shapes]
+    inputs = inputs if multi_input else inputs[0]
     symbolic = layer_cls(**init_kwargs)(inputs, **call_kwargs)
     model = keras.Model(inputs, symbolic)
     expected_values = [keras.ops.convert_to_numpy(o) for o in _as_list(model(x))]
@@ -68,7 +77,7 @@ def run_layer_test(
     assert type(reloaded_layer) is layer_cls
 
     # Sequential model (single output only).
-    if sequential and not call_kwargs.get("return_attention_scores"):
+    if sequential and not multi_input and not call_kwargs.get("return_attention_scores"):
         seq = keras.Sequential([keras.Input(shape=input_shape[1:]), layer_cls(**init_kwargs)])
         assert tuple(seq(x).shape) == got_shapes[0]
     return layer

@@ -146,7 +146,8 @@ def test_rejects_unknown_steps():
 
 def test_rejects_mask_of_the_wrong_shape():
     with pytest.raises(
-        ValueError, match=r"expects `mask` of shape \(batch, steps\) = \(2, 5\). Received: mask.shape=\(2, 4\)"
+        ValueError,
+        match=r"expects `mask` of shape \(batch, steps\) = \(2, 5\), matching inputs.shape=\(2, 5, 3\). Received: mask.shape=\(2, 4\)",
     ):
         TemporalAttention()(_random((2, 5, 3)), mask=np.ones((2, 4), bool))
     with pytest.raises(ValueError, match=r"Received: mask.shape=\(2, 5, 3\)"):

@@ -42,3 +42,15 @@ def check_known(layer, input_shape, axis, what, argument="inputs"):
             f"{type(layer).__name__} needs the {what} (axis {axis}) of `{argument}` to be known "
             f"when the layer is built. Received: {argument}.shape={tuple(input_shape)}"
         )
+
+
+def check_sequence_mask(layer, inputs_shape, mask, argument="mask", inputs_name="inputs"):
+    """A padding mask must be `(batch, steps)` matching the first two axes of its sequence."""
+    expected = tuple(inputs_shape[:2])
+    received = tuple(mask.shape)
+    compatible = len(received) == 2 and all(e is None or r is None or e == r for e, r in zip(expected, received))
+    if not compatible:
+        raise ValueError(
+            f"{type(layer).__name__} expects `{argument}` of shape (batch, steps) = {expected}, matching "
+            f"{inputs_name}.shape={tuple(inputs_shape)}. Received: {argument}.shape={received}"
+        )

@@ -5,7 +5,13 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from attention_helpers.layers._common import SERIALIZATION_PACKAGE, check_known, check_rank, stable_softmax
+from attention_helpers.layers._common import (
+    SERIALIZATION_PACKAGE,
+    check_known,
+    check_rank,
+    check_sequence_mask,
+    stable_softmax,
+)
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
@@ -110,19 +116,9 @@ class TemporalAttention(keras.layers.Layer):
                 constraint=self.bias_constraint,
             )
 
-    def _check_mask(self, inputs, mask):
-        expected = tuple(inputs.shape[:2])
-        received = tuple(mask.shape)
-        compatible = len(received) == 2 and all(e is None or r is None or e == r for e, r in zip(expected, received))
-        if not compatible:
-            raise ValueError(
-                f"TemporalAttention expects `mask` of shape (batch, steps) = {expected}. "
-                f"Received: mask.shape={received}"
-            )
-
     def call(self, inputs, mask=None, return_attention_scores=False):
         if mask is not None:
-            self._check_mask(inputs, mask)
+            check_sequence_mask(self, inputs.shape, mask)
             mask = ops.cast(mask, "bool")
             # Padding values must not move the weights of the real steps.
             inputs_for_scores = ops.where(mask[:, :, None], inputs, ops.zeros_like(inputs))

@@ -1,0 +1,177 @@
+"""`DotProductAttention`: Luong-style attention written out for teaching, equal to `keras.layers.Attention`."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from attention_helpers.layers._common import (
+    SERIALIZATION_PACKAGE,
+    check_rank,
+    check_sequence_mask,
+    stable_softmax,
+)
+
+
+def causal_mask(query_steps, value_steps):
+    """Boolean `(1, Tq, Tv)`: query step i may look at value steps j <= i (lower triangle)."""
+    rows = ops.arange(query_steps)[:, None]
+    cols = ops.arange(value_steps)[None, :]
+    return ops.expand_dims(ops.greater_equal(rows, cols), 0)
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class DotProductAttention(keras.layers.Layer):
+    """Dot-product (Luong) attention between a query sequence and a value sequence.
+
+    For query `q` `(batch, Tq, d)`, value `v` `(batch, Tv, dv)` and key `k` `(batch, Tv, d)`
+    (the value when no key is given):
+
+        scores = scale * q kᵀ                  (batch, Tq, Tv)
+        weights = softmax over Tv of scores    masked entries get exactly zero
+        output = weights v                     (batch, Tq, dv)
+
+    `scale` is a trainable scalar starting at 1 when `use_scale=True` (a learned temperature), and 1
+    otherwise. For the same inputs, masks and scale it returns what `keras.layers.Attention` returns;
+    the one difference is a query whose keys are all masked, which gets all-zero weights here and
+    uniform weights there.
+
+    Args:
+        use_scale: learn a scalar that multiplies the scores.
+        dropout: fraction of attention weights dropped in training.
+        seed: seed of the dropout.
+        **kwargs: base layer arguments.
+
+    Call arguments:
+        inputs: `[query, value]` or `[query, value, key]`.
+        mask: optional `[query_mask, value_mask]`, booleans `(batch, Tq)` and `(batch, Tv)`. Value
+            steps where the mask is False get zero weight; outputs at masked query steps are zero.
+        training: whether dropout is applied.
+        return_attention_scores: if True, also return the weights `(batch, Tq, Tv)`.
+        use_causal_mask: if True, query step i may only look at value steps j <= i (for decoder
+            self-attention). In TensorFlow 2.0 this was the constructor argument `causal=True`.
+
+    Returns:
+        `output` `(batch, Tq, dv)`, or `(output, weights)`.
+
+    Example:
+        >>> import keras
+        >>> from attention_helpers.layers import DotProductAttention
+        >>> query, value = keras.Input(shape=(5, 8)), keras.Input(shape=(7, 8))
+        >>> output, weights = DotProductAttention()([query, value], return_attention_scores=True)
+        >>> tuple(weights.shape)
+        (None, 5, 7)
+
+    References:
+        Minh-Thang Luong, Hieu Pham, Christopher D. Manning, "Effective Approaches to Attention-based
+        Neural Machine Translation", https://arxiv.org/abs/1508.04025
+    """
+
+    def __init__(self, use_scale=False, dropout=0.0, seed=None, **kwargs):
+        super().__init__(**kwargs)
+        if not isinstance(use_scale, bool):
+            raise TypeError(f"`use_scale` must be True or False. Received: use_scale={use_scale!r}")
+        if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0.0 <= dropout < 1.0:
+            raise ValueError(f"`dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
+        self.use_scale = use_scale
+        self.dropout = float(dropout)
+        self.seed = seed
+        self.dropout_layer = keras.layers.Dropout(self.dropout, seed=seed) if self.dropout > 0 else None
+        self.supports_masking = True
+
+    def _split_shapes(self, shapes):
+        if (
+            not isinstance(shapes, (list, tuple))
+            or len(shapes) not in (2, 3)
+            or not all(isinstance(s, (list, tuple)) for s in shapes)
+        ):
+            raise ValueError(
+                "DotProductAttention expects `inputs` to be a list [query, value] or [query, value, key]. "
+                f"Received: {shapes!r}"
+            )
+        query, value = tuple(shapes[0]), tuple(shapes[1])
+        key = tuple(shapes[2]) if len(shapes) == 3 else value
+        for name, shape in (("query", query), ("value", value), ("key", key)):
+            check_rank(self, shape, 3, "(batch, steps, features)", argument=name)
+        if query[-1] is not None and key[-1] is not None and query[-1] != key[-1]:
+            raise ValueError(
+                "DotProductAttention needs query and key with the same number of features (their dot product "
+                f"is the score). Received: query.shape={query}, key.shape={key}"
+            )
+        if value[1] is not None and key[1] is not None and value[1] != key[1]:
+            raise ValueError(
+                f"DotProductAttention needs key and value with the same number of steps. "
+                f"Received: key.shape={key}, value.shape={value}"
+            )
+        return query, value, key
+
+    def build(self, input_shape):
+        self._split_shapes(input_shape)
+        self.scale = None
+        if self.use_scale:
+            self.scale = self.add_weight(name="scale", shape=(), initializer="ones")
+
+    def _split_masks(self, inputs, mask):
+        if mask is None:
+            return None, None
+        if not isinstance(mask, (list, tuple)) or len(mask) not in (2, 3):
+            raise ValueError(
+                "DotProductAttention expects `mask` to be a list [query_mask, value_mask]. "
+                f"Received: mask of type {type(mask).__name__}"
+            )
+        query_mask, value_mask = mask[0], mask[1]
+        if query_mask is not None:
+            check_sequence_mask(self, inputs[0].shape, query_mask, "query_mask", "query")
+            query_mask = ops.cast(query_mask, "bool")
+        if value_mask is not None:
+            check_sequence_mask(self, inputs[1].shape, value_mask, "value_mask", "value")
+            value_mask = ops.cast(value_mask, "bool")
+        return query_mask, value_mask
+
+    def call(self, inputs, mask=None, training=False, return_attention_scores=False, use_causal_mask=False):
+        self._split_shapes([tuple(t.shape) for t in inputs] if isinstance(inputs, (list, tuple)) else inputs)
+        query, value = inputs[0], inputs[1]
+        key = inputs[2] if len(inputs) == 3 else value
+        query_mask, value_mask = self._split_masks(inputs, mask)
+
+        scores = ops.matmul(query, ops.swapaxes(key, -2, -1))  # (batch, Tq, Tv)
+        if self.scale is not None:
+            scores = scores * ops.cast(self.scale, scores.dtype)
+        score_mask = None if value_mask is None else value_mask[:, None, :]  # (batch, 1, Tv)
+        if use_causal_mask:
+            causal = causal_mask(ops.shape(scores)[1], ops.shape(scores)[2])  # (1, Tq, Tv)
+            score_mask = causal if score_mask is None else ops.logical_and(score_mask, causal)
+        weights = stable_softmax(scores, axis=-1, mask=score_mask)  # (batch, Tq, Tv)
+        if self.dropout_layer is not None:
+            weights = self.dropout_layer(weights, training=training)
+        output = ops.matmul(weights, value)  # (batch, Tq, dv)
+        if query_mask is not None:
+            output = ops.where(query_mask[:, :, None], output, ops.zeros_like(output))
+        if return_attention_scores:
+            return output, weights
+        return output
+
+    def compute_mask(self, inputs, mask=None):
+        if mask is None or mask[0] is None:
+            return None
+        return mask[0]
+
+    def compute_output_shape(self, input_shape, return_attention_scores=False, use_causal_mask=False):
+        query, value, _ = self._split_shapes(input_shape)
+        output = (*query[:-1], value[-1])
+        if return_attention_scores:
+            return output, (query[0], query[1], value[1])
+        return output
+
+    def compute_output_spec(
+        self, inputs, mask=None, training=False, return_attention_scores=False, use_causal_mask=False
+    ):
+        shape = self.compute_output_shape([tuple(t.shape) for t in inputs], return_attention_scores)
+        if return_attention_scores:
+            return tuple(keras.KerasTensor(s, dtype=self.compute_dtype) for s in shape)
+        return keras.KerasTensor(shape, dtype=self.compute_dtype)
+
+    def get_config(self):
+        base_config = super().get_config()
+        config = {"use_scale": self.use_scale, "dropout": self.dropout, "seed": self.seed}
+        return {**base_config, **config}
