@@ -110,3 +110,84 @@ def multi_signal_task(n, steps=20, dims=2, target_steps=(5, 15), seed=None):
     signals = x[:, list(target_steps), list(range(dims))]  # (n, dims): the value each dimension plants
     y = (signals.sum(axis=1, keepdims=True) > 0).astype(np.float32)
     return x, y
+
+
+def addition_task(n, min_length=10, max_length=30, seed=None):
+    """The addition problem (Hochreiter & Schmidhuber 1997; used by Raffel & Ellis 2015), variable length.
+
+    Each sequence has a random length in [min_length, max_length]. Every real step holds two
+    values: a number drawn uniformly from (0, 1], and a marker that is 1 at exactly two steps and 0
+    elsewhere. The target is the sum of the two marked numbers. Sequences are padded with zeros
+    after their end to `max_length` steps; a real step is never all zeros (its number is > 0), so
+    `keras.layers.Masking(mask_value=0.0)` recovers the padding mask.
+
+    Args:
+        n: number of sequences (>= 1).
+        min_length, max_length: range of lengths, 2 <= min_length <= max_length.
+        seed: None or a non-negative int.
+
+    Returns:
+        `(x, y)`: float32 `x` `(n, max_length, 2)` (number, marker) and float32 `y` `(n, 1)`.
+        The lengths are `(x[:, :, 0] > 0).sum(axis=1)`.
+    """
+    n = check_int("n", n, minimum=1)
+    min_length = check_int("min_length", min_length, minimum=2)
+    max_length = check_int("max_length", max_length, minimum=2)
+    if min_length > max_length:
+        raise ValueError(
+            f"`min_length` must be <= `max_length`. Received: min_length={min_length}, max_length={max_length}"
+        )
+    rng = np.random.default_rng(check_seed(seed))
+    lengths = rng.integers(min_length, max_length + 1, size=n)
+    x = np.zeros((n, max_length, 2), dtype=np.float32)
+    y = np.zeros((n, 1), dtype=np.float32)
+    for i, length in enumerate(lengths):
+        x[i, :length, 0] = 1.0 - rng.random(length)  # in (0, 1]: never exactly 0
+        marked = rng.choice(length, size=2, replace=False)
+        x[i, marked, 1] = 1.0
+        y[i, 0] = x[i, marked, 0].sum()
+    return x, y
+
+
+def query_document_task(n, vocab_size=20, query_length=4, document_length=12, seed=None):
+    """Does the document contain one of the query's tokens? (for the CNN + attention pattern).
+
+    Token ids are in [1, vocab_size - 1] (0 is left free for padding). The query holds
+    `query_length` distinct tokens. For a positive sample (label 1) exactly one position of the
+    document holds one of the query's tokens; for a negative sample the document holds none of them.
+
+    Returns:
+        `(query, document, y)`: int32 `(n, query_length)`, int32 `(n, document_length)`, float32
+        `(n, 1)`, balanced labels.
+    """
+    n = check_int("n", n, minimum=1)
+    vocab_size = check_int("vocab_size", vocab_size, minimum=4)
+    query_length = check_int("query_length", query_length, minimum=1, maximum=vocab_size - 2)
+    document_length = check_int("document_length", document_length, minimum=1)
+    rng = np.random.default_rng(check_seed(seed))
+    tokens = np.arange(1, vocab_size)
+    query = np.zeros((n, query_length), np.int32)
+    document = np.zeros((n, document_length), np.int32)
+    y = rng.integers(0, 2, size=(n, 1)).astype(np.float32)
+    for i in range(n):
+        query[i] = rng.choice(tokens, size=query_length, replace=False)
+        others = np.setdiff1d(tokens, query[i])
+        document[i] = rng.choice(others, size=document_length, replace=True)
+        if y[i, 0] == 1:
+            document[i, rng.integers(document_length)] = rng.choice(query[i])
+    return query, document, y
+
+
+def reversal_task(n, length=8, vocab_size=10, seed=None):
+    """Sequence-to-sequence toy task with a known alignment: output step i copies input step length-1-i.
+
+    Returns:
+        `(source, target)`: int32 arrays `(n, length)` with tokens in [0, vocab_size - 1] and
+        `target == source[:, ::-1]`.
+    """
+    n = check_int("n", n, minimum=1)
+    length = check_int("length", length, minimum=2)
+    vocab_size = check_int("vocab_size", vocab_size, minimum=2)
+    rng = np.random.default_rng(check_seed(seed))
+    source = rng.integers(0, vocab_size, size=(n, length)).astype(np.int32)
+    return source, source[:, ::-1].copy()

@@ -7,7 +7,13 @@ import keras
 from attention_helpers._validation import check_int, check_one_of
 from attention_helpers.activations import get_activations
 from attention_helpers.data import dense_task, sequence_task
-from attention_helpers.layers import DenseAttention, TemporalAttention
+from attention_helpers.layers import (
+    DenseAttention,
+    DotProductAttention,
+    FeedForwardAttention,
+    PositionEmbedding,
+    TemporalAttention,
+)
 
 
 def dense_attention_model(dims=32, hidden=64, learning_rate=1e-2):
@@ -124,3 +130,85 @@ def train_placement(target_step=10, steps=20, dims=2, n_train=2000, n_test=1000,
         attention = mean_attention_over_time(model, x_test).mean(axis=1)
         results[placement] = {"model": model, "accuracy": float(accuracy), "attention": attention}
     return results
+
+
+def sequence_pooling_model(pooling="attention", features=2, hidden=16, lstm_units=6, learning_rate=3e-3):
+    """Regression on variable-length, zero-padded sequences, with three ways to pool the steps.
+
+    - "attention": Masking → Dense(hidden, relu) per step → FeedForwardAttention (named "attention").
+    - "mean": Masking → Dense(hidden, relu) per step → masked mean over steps.
+    - "lstm": Masking → LSTM(lstm_units), its last state.
+
+    Each is followed by Dense(hidden, relu) → Dense(1) and compiled with mean squared error. With
+    the defaults the three have a similar number of parameters (about 340 to 360).
+    """
+    check_one_of("pooling", pooling, {"attention", "mean", "lstm"})
+    features = check_int("features", features, minimum=1)
+    hidden = check_int("hidden", hidden, minimum=1)
+    inputs = keras.Input(shape=(None, features), name="inputs")
+    masked = keras.layers.Masking(mask_value=0.0, name="masking")(inputs)
+    if pooling == "lstm":
+        pooled = keras.layers.LSTM(check_int("lstm_units", lstm_units, minimum=1), name="lstm")(masked)
+    else:
+        per_step = keras.layers.Dense(hidden, activation="relu", name="per_step")(masked)
+        if pooling == "attention":
+            pooled, _ = FeedForwardAttention(name="attention")(per_step, return_attention_scores=True)
+        else:
+            pooled = keras.layers.GlobalAveragePooling1D(name="mean")(per_step)
+    head = keras.layers.Dense(hidden, activation="relu", name="head")(pooled)
+    outputs = keras.layers.Dense(1, name="output")(head)
+    model = keras.Model(inputs, outputs, name=f"{pooling}_pooling")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    return model
+
+
+def query_document_model(vocab_size=20, embedding_dim=16, filters=32, kernel_size=2, learning_rate=1e-2):
+    """The CNN + attention query–value pattern of TensorFlow's `Attention` docs, for `query_document_task`.
+
+    A shared embedding and Conv1D encode query and document; `DotProductAttention` (named
+    "attention") lets each query position gather from the document. One change from the docs: each
+    query position is compared with what it gathered (element-wise product, then the max over query
+    positions), where the docs average both sequences away before comparing them.
+    """
+    query = keras.Input(shape=(None,), dtype="int32", name="query")
+    document = keras.Input(shape=(None,), dtype="int32", name="document")
+    # Unit-variance embeddings: identical tokens start with clearly higher dot products.
+    embedding = keras.layers.Embedding(
+        vocab_size, embedding_dim, embeddings_initializer=keras.initializers.RandomNormal(stddev=1.0), name="embedding"
+    )
+    cnn = keras.layers.Conv1D(filters, kernel_size, padding="same", name="cnn")
+    query_encoding = cnn(embedding(query))  # (batch, Tq, filters)
+    document_encoding = cnn(embedding(document))  # (batch, Tv, filters)
+    gathered, _ = DotProductAttention(use_scale=True, name="attention")(
+        [query_encoding, document_encoding], return_attention_scores=True
+    )
+    match = keras.layers.Multiply(name="compare")([query_encoding, gathered])  # (batch, Tq, filters)
+    pooled = keras.layers.GlobalMaxPooling1D(name="best_match")(match)
+    hidden = keras.layers.Dense(32, activation="relu", name="hidden")(pooled)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(hidden)
+    model = keras.Model([query, document], outputs, name="cnn_attention")
+    return _compile_binary(model, learning_rate)
+
+
+def reversal_model(length=8, vocab_size=10, dim=32, learning_rate=1e-2):
+    """A small encoder–decoder with Luong (dot-product) attention, for `reversal_task`.
+
+    Encoder: token embedding + position embedding, the keys; token embeddings, the values. Decoder:
+    the query at output step i is a learned embedding of i alone, so everything the decoder knows
+    about the input comes through the attention ("attention", output 1 is the alignment
+    `(batch, output steps, input steps)`), and a softmax over the vocabulary reads the gathered vector.
+    """
+    length = check_int("length", length, minimum=2)
+    source = keras.Input(shape=(length,), dtype="int32", name="source")
+    tokens = keras.layers.Embedding(vocab_size, dim, name="token_embedding")(source)  # (batch, length, dim)
+    keys = keras.layers.Add(name="keys")([tokens, PositionEmbedding(length, name="source_positions")(tokens)])
+    queries = PositionEmbedding(length, name="target_positions")(tokens)  # (batch, length, dim): positions only
+    context, _ = DotProductAttention(use_scale=True, name="attention")(
+        [queries, tokens, keys], return_attention_scores=True
+    )
+    outputs = keras.layers.Dense(vocab_size, activation="softmax", name="next_token")(context)
+    model = keras.Model(source, outputs, name="reversal_seq2seq")
+    model.compile(
+        optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+    )
+    return model

@@ -130,3 +130,41 @@ def show_heatmaps(
                     )
     fig.colorbar(image, ax=axes, shrink=0.8, label="attention weight")
     return fig, axes
+
+
+def plot_sequence_attention(weights, length=None, highlight=(), ax=None, title=None):
+    """Attention weights over the steps of one padded sequence: padding shaded, chosen steps in red.
+
+    Args:
+        weights: 1-D weights over the (padded) steps.
+        length: number of real steps; steps from `length` on are drawn as padding. None for no padding.
+        highlight: indices of steps to draw in red (for example the marked steps of a task).
+        ax: matplotlib Axes or None.
+        title: optional title.
+
+    Returns:
+        `(fig, ax)`.
+    """
+    weights = as_array("weights", weights, ndim=1)
+    steps = weights.size
+    if length is not None:
+        length = check_index("length", length, steps + 1, "len(weights) + 1")
+    highlight = [check_index("highlight", int(i), steps, "len(weights)") for i in highlight]
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(7, 2.6))
+    else:
+        fig = ax.figure
+    colors = [HIGHLIGHT if i in highlight else BASE for i in range(steps)]
+    ax.bar(np.arange(steps), weights, color=colors)
+    handles = [Patch(color=HIGHLIGHT, label="marked steps")] if highlight else []
+    if length is not None and length < steps:
+        ax.axvspan(length - 0.5, steps - 0.5, color="gray", alpha=0.25)
+        handles.append(Patch(color="gray", alpha=0.25, label="padding (masked)"))
+    ax.set_xlim(-0.7, steps - 0.3)
+    ax.set_xlabel("time step")
+    ax.set_ylabel("attention weight")
+    if handles:
+        ax.legend(handles=handles, loc="upper right", frameon=False)
+    if title:
+        ax.set_title(title)
+    return fig, ax

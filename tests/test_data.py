@@ -1,7 +1,14 @@
 import numpy as np
 import pytest
 
-from attention_helpers.data import dense_task, multi_signal_task, sequence_task
+from attention_helpers.data import (
+    addition_task,
+    dense_task,
+    multi_signal_task,
+    query_document_task,
+    reversal_task,
+    sequence_task,
+)
 
 
 def test_dense_task_shapes_dtypes_and_target():
@@ -86,5 +93,56 @@ def test_multi_signal_task_label_needs_every_signal():
     ],
 )
 def test_sequence_generators_reject_bad_arguments(fn, kwargs, error, match):
+    with pytest.raises(error, match=match):
+        fn(**kwargs)
+
+
+def test_addition_task_targets_markers_and_padding():
+    x, y = addition_task(200, min_length=5, max_length=12, seed=0)
+    assert x.shape == (200, 12, 2) and y.shape == (200, 1)
+    real = x[:, :, 0] > 0
+    lengths = real.sum(axis=1)
+    assert lengths.min() >= 5 and lengths.max() <= 12
+    for i in range(200):
+        assert real[i, : lengths[i]].all() and not real[i, lengths[i] :].any()  # padding only at the end
+        assert np.all(x[i, lengths[i] :] == 0.0)
+    marked = x[:, :, 1] == 1
+    np.testing.assert_array_equal(marked.sum(axis=1), 2)
+    assert not np.any(marked & ~real)
+    np.testing.assert_allclose(y[:, 0], (x[:, :, 0] * marked).sum(axis=1), rtol=1e-6)
+    np.testing.assert_array_equal(addition_task(20, seed=4)[0], addition_task(20, seed=4)[0])
+
+
+def test_query_document_task_labels_match_the_overlap():
+    query, document, y = query_document_task(500, seed=0)
+    assert query.shape == (500, 4) and document.shape == (500, 12) and query.dtype == np.int32
+    assert query.min() >= 1 and document.min() >= 1
+    overlaps = np.array([np.isin(document[i], query[i]).sum() for i in range(500)])
+    np.testing.assert_array_equal(overlaps, y[:, 0])  # exactly one mention when positive, none when negative
+    assert all(len(set(q)) == 4 for q in query)
+    assert 0.4 < y.mean() < 0.6
+
+
+def test_reversal_task():
+    source, target = reversal_task(50, length=6, vocab_size=5, seed=0)
+    assert source.shape == target.shape == (50, 6) and source.max() < 5
+    np.testing.assert_array_equal(target, source[:, ::-1])
+
+
+@pytest.mark.parametrize(
+    ("fn", "kwargs", "error", "match"),
+    [
+        (
+            addition_task,
+            {"n": 5, "min_length": 8, "max_length": 6},
+            ValueError,
+            r"`min_length` must be <= `max_length`. Received: min_length=8, max_length=6",
+        ),
+        (addition_task, {"n": 5, "min_length": 1}, ValueError, r"`min_length` must be >= 2"),
+        (query_document_task, {"n": 5, "vocab_size": 6, "query_length": 5}, ValueError, r"`query_length` must be <= 4"),
+        (reversal_task, {"n": 5, "length": 1}, ValueError, r"`length` must be >= 2"),
+    ],
+)
+def test_more_generators_reject_bad_arguments(fn, kwargs, error, match):
     with pytest.raises(error, match=match):
         fn(**kwargs)

@@ -56,3 +56,19 @@ def test_heatmaps_reject_bad_shapes():
         show_heatmaps(np.ones((1, 1, 2, 2)), "k", "q", titles=["a", "b"])
     with pytest.raises(ValueError, match=r"`xticklabels` must have 2 labels. Received: 3"):
         show_heatmaps(np.ones((1, 1, 2, 2)), "k", "q", xticklabels=["a", "b", "c"])
+
+
+def test_sequence_attention_shades_padding_and_highlights_steps():
+    from attention_helpers.plotting import plot_sequence_attention
+
+    weights = np.array([0.1, 0.5, 0.1, 0.3, 0.0, 0.0])
+    _, ax = plot_sequence_attention(weights, length=4, highlight=[1, 3])
+    bars = ax.patches[: len(weights)]
+    np.testing.assert_allclose([b.get_height() for b in bars], weights)
+    red = [i for i, b in enumerate(bars) if np.allclose(b.get_facecolor()[:3], plt.matplotlib.colors.to_rgb(HIGHLIGHT))]
+    assert red == [1, 3]
+    shaded = [p for p in ax.patches[len(weights) :]]
+    assert len(shaded) == 1 and shaded[0].get_x() == pytest.approx(3.5)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["marked steps", "padding (masked)"]
+    with pytest.raises(ValueError, match=r"`length` must be in \[0, 6\]"):
+        plot_sequence_attention(weights, length=7)

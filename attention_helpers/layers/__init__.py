@@ -6,6 +6,14 @@ Every layer is registered for `.keras` saving under the package name "attention_
 from attention_helpers.layers.dense import DenseAttention
 from attention_helpers.layers.dot_product import DotProductAttention, causal_mask
 from attention_helpers.layers.feed_forward import FeedForwardAttention
+from attention_helpers.layers.position import PositionEmbedding
 from attention_helpers.layers.temporal import TemporalAttention
 
-__all__ = ["DenseAttention", "DotProductAttention", "FeedForwardAttention", "TemporalAttention", "causal_mask"]
+__all__ = [
+    "DenseAttention",
+    "DotProductAttention",
+    "FeedForwardAttention",
+    "PositionEmbedding",
+    "TemporalAttention",
+    "causal_mask",
+]
