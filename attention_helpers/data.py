@@ -191,3 +191,53 @@ def reversal_task(n, length=8, vocab_size=10, seed=None):
     rng = np.random.default_rng(check_seed(seed))
     source = rng.integers(0, vocab_size, size=(n, length)).astype(np.int32)
     return source, source[:, ::-1].copy()
+
+
+def two_objects_task(n, size=12, object_size=3, min_distance=6, distractors=3, seed=None):
+    """Images with two marked squares far apart; the label says whether they are equally bright.
+
+    Each `size × size` image has two channels. Channel 0 holds brightness: two *marked* squares
+    (`object_size` wide, top-left corners at least `min_distance` apart in Chebyshev distance, so no
+    small convolution sees both) and `distractors` unmarked squares of random brightness. Channel 1
+    is 1 on the marked squares only. The first marked square's brightness is drawn from U(0.3, 1);
+    the second has the same brightness (label 1) or one 0.25 to 0.5 away (label 0). Averaging the
+    image does not answer the question (the distractors blur it): a pixel of one marked square has
+    to find the other.
+
+    Returns:
+        `(images, y, corners)`: float32 `(n, size, size, 2)`, float32 `(n, 1)`, and int32 `(n, 2, 2)`
+        with the (row, column) of each marked square's top-left corner.
+    """
+    n = check_int("n", n, minimum=1)
+    size = check_int("size", size, minimum=4)
+    object_size = check_int("object_size", object_size, minimum=1, maximum=size // 2)
+    min_distance = check_int("min_distance", min_distance, minimum=object_size, maximum=size - object_size)
+    distractors = check_int("distractors", distractors, minimum=0)
+    rng = np.random.default_rng(check_seed(seed))
+    images = np.zeros((n, size, size, 2), np.float32)
+    y = rng.integers(0, 2, size=(n, 1)).astype(np.float32)
+    corners = np.zeros((n, 2, 2), np.int32)
+    last = size - object_size
+    for i in range(n):
+        while True:
+            a, b = rng.integers(0, last + 1, size=2), rng.integers(0, last + 1, size=2)
+            if np.max(np.abs(a - b)) >= min_distance:
+                break
+        for _ in range(distractors):  # drawn first, so the marked squares are painted over them
+            r, c = rng.integers(0, last + 1, size=2)
+            images[i, r : r + object_size, c : c + object_size, 0] = rng.uniform(0.3, 1.0)
+        first = rng.uniform(0.3, 1.0)
+        if y[i, 0] == 1:
+            second = first
+        else:
+            gap = rng.uniform(0.25, 0.5)
+            if first - gap >= 0.3:
+                second = first - gap
+            elif first + gap <= 1.0:
+                second = first + gap
+            else:  # no room for this gap either way: go as far as the range allows (at least 0.35)
+                second = 0.3 if first - 0.3 >= 1.0 - first else 1.0
+        for (r, c), value in ((a, first), (b, second)):
+            images[i, r : r + object_size, c : c + object_size] = (value, 1.0)
+        corners[i] = (a, b)
+    return images, y, corners

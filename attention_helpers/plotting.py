@@ -168,3 +168,52 @@ def plot_sequence_attention(weights, length=None, highlight=(), ax=None, title=N
     if title:
         ax.set_title(title)
     return fig, ax
+
+
+def plot_attention_map(image, attention_map, query=None, ax=None, title=None, alpha=0.9, cmap="autumn_r"):
+    """Overlay one query pixel's attention over all positions on the image it was computed from.
+
+    Args:
+        image: `(H, W)` or `(H, W, channels)`; the first channel is drawn in grey.
+        attention_map: `(H, W)` weights (the query's row of the attention matrix, reshaped).
+        query: optional `(row, column)` of the query pixel, drawn as a star.
+        ax: matplotlib Axes or None.
+        title: optional title.
+        alpha: opacity of the overlay where the weight is largest (it fades to 0 with the weight).
+        cmap: colormap of the overlay.
+
+    Returns:
+        `(fig, ax)`.
+    """
+    image = as_array("image", image, min_ndim=2)
+    if image.ndim == 3:
+        image = image[..., 0]
+    attention_map = as_array("attention_map", attention_map, ndim=2)
+    if attention_map.shape != image.shape[:2]:
+        raise ValueError(
+            f"`attention_map` must have the image's height and width {image.shape[:2]}. "
+            f"Received: attention_map.shape={attention_map.shape}"
+        )
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(3.2, 3.2))
+    else:
+        fig = ax.figure
+    ax.imshow(image, cmap="gray", vmin=0, vmax=max(1.0, float(image.max())))
+    # Opacity follows the weight, so the image stays visible where the query does not look.
+    top = float(attention_map.max()) or 1.0
+    norm = plt.Normalize(vmin=0.0, vmax=top)
+    colours = plt.get_cmap(cmap)(norm(attention_map))
+    colours[..., 3] = alpha * np.clip(attention_map / top, 0.0, 1.0) ** 0.5
+    ax.imshow(colours)
+    overlay = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+    if query is not None:
+        row = check_index("query[0]", query[0], image.shape[0], "height")
+        col = check_index("query[1]", query[1], image.shape[1], "width")
+        ax.plot(col, row, marker="*", markersize=14, color="#1f77b4", markeredgecolor="white")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    fig.colorbar(overlay, ax=ax, shrink=0.8, label="attention weight")
+    if title:
+        ax.set_title(title)
+    return fig, ax

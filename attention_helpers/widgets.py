@@ -228,3 +228,53 @@ class PlacementExplorer:
         with output:
             print("Pick the planted step and press 'Retrain both' (about 6 s).")
         return widgets.VBox([widgets.HBox([slider, button]), output])
+
+
+class AttentionMapExplorer:
+    """Notebook 06: pick an image and a query pixel, see where that pixel attends.
+
+    Args:
+        images: `(n, H, W, channels)` images.
+        attention: `(n, H*W, H*W)` attention matrices (one head), row j = where pixel j looks.
+    """
+
+    def __init__(self, images, attention):
+        self.images = as_array("images", images, ndim=4)
+        self.attention = as_array("attention", attention, ndim=3)
+        n, height, width = self.images.shape[:3]
+        expected = (n, height * width, height * width)
+        if self.attention.shape != expected:
+            raise ValueError(
+                f"`attention` must have shape (n, H*W, H*W) = {expected} for images of shape "
+                f"{self.images.shape}. Received: attention.shape={self.attention.shape}"
+            )
+
+    def update(self, index, row, col):
+        """The `(H, W)` attention map of pixel (row, col) in image `index`."""
+        n, height, width = self.images.shape[:3]
+        index = check_index("index", index, n, "number of images")
+        row = check_index("row", row, height, "height")
+        col = check_index("col", col, width, "width")
+        return self.attention[index, row * width + col].reshape(height, width)
+
+    def draw(self, index=0, row=0, col=0):
+        from attention_helpers.plotting import plot_attention_map
+
+        fig, _ = plot_attention_map(
+            self.images[index],
+            self.update(index, row, col),
+            query=(row, col),
+            title=f"image {index}, query pixel ({row}, {col})",
+        )
+        return fig
+
+    def widget(self):
+        import ipywidgets as widgets
+
+        n, height, width = self.images.shape[:3]
+        controls = {
+            "index": widgets.IntSlider(value=0, min=0, max=n - 1, description="image"),
+            "row": widgets.IntSlider(value=height // 2, min=0, max=height - 1, description="query row"),
+            "col": widgets.IntSlider(value=width // 2, min=0, max=width - 1, description="query column"),
+        }
+        return _interactive(controls, self.draw)

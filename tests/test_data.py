@@ -8,6 +8,7 @@ from attention_helpers.data import (
     query_document_task,
     reversal_task,
     sequence_task,
+    two_objects_task,
 )
 
 
@@ -146,3 +147,29 @@ def test_reversal_task():
 def test_more_generators_reject_bad_arguments(fn, kwargs, error, match):
     with pytest.raises(error, match=match):
         fn(**kwargs)
+
+
+def test_two_objects_task_marks_two_distant_squares_and_labels_equal_brightness():
+    images, y, corners = two_objects_task(300, size=12, min_distance=6, distractors=3, seed=0)
+    assert images.shape == (300, 12, 12, 2) and y.shape == (300, 1) and corners.shape == (300, 2, 2)
+    for i in range(300):
+        (r0, c0), (r1, c1) = corners[i]
+        assert max(abs(r0 - r1), abs(c0 - c1)) >= 6
+        marked = images[i, :, :, 1] == 1
+        first, second = images[i, r0 : r0 + 3, c0 : c0 + 3, 0], images[i, r1 : r1 + 3, c1 : c1 + 3, 0]
+        assert marked[r0 : r0 + 3, c0 : c0 + 3].all() and marked[r1 : r1 + 3, c1 : c1 + 3].all()
+        assert marked.sum() == 18  # exactly the two squares
+        assert np.ptp(first) == 0 and np.ptp(second) == 0  # uniform brightness per square
+        same = bool(np.isclose(first[0, 0], second[0, 0]))
+        assert same == bool(y[i, 0])
+        if not same:
+            assert abs(first[0, 0] - second[0, 0]) >= 0.25 - 1e-6
+    assert 0.4 < y.mean() < 0.6
+    np.testing.assert_array_equal(two_objects_task(5, seed=1)[0], two_objects_task(5, seed=1)[0])
+
+
+def test_two_objects_task_rejects_bad_arguments():
+    with pytest.raises(ValueError, match=r"`min_distance` must be <= 9. Received: min_distance=10"):
+        two_objects_task(3, size=12, min_distance=10)
+    with pytest.raises(ValueError, match=r"`object_size` must be <= 6"):
+        two_objects_task(3, size=12, object_size=7)

@@ -72,3 +72,23 @@ def test_sequence_attention_shades_padding_and_highlights_steps():
     assert [t.get_text() for t in ax.get_legend().get_texts()] == ["marked steps", "padding (masked)"]
     with pytest.raises(ValueError, match=r"`length` must be in \[0, 6\]"):
         plot_sequence_attention(weights, length=7)
+
+
+def test_attention_map_overlay_fades_with_the_weight():
+    from attention_helpers.plotting import plot_attention_map
+
+    image = np.zeros((4, 5, 2))
+    weights = np.zeros((4, 5))
+    weights[1, 2], weights[3, 4] = 0.75, 0.25
+    fig, ax = plot_attention_map(image, weights, query=(0, 1))
+    overlay = ax.get_images()[1].get_array()
+    assert overlay.shape == (4, 5, 4)
+    assert overlay[1, 2, 3] > overlay[3, 4, 3] > overlay[0, 0, 3] == 0.0  # opacity follows the weight
+    star = ax.get_lines()[0]
+    assert (star.get_xdata()[0], star.get_ydata()[0]) == (1, 0)
+    assert len(fig.axes) == 2  # the map and its colorbar
+    with pytest.raises(
+        ValueError,
+        match=r"`attention_map` must have the image's height and width \(4, 5\). Received: attention_map.shape=\(5, 4\)",
+    ):
+        plot_attention_map(image, weights.T)

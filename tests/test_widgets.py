@@ -73,3 +73,19 @@ def test_placement_explorer_rejects_bad_step():
 
     with pytest.raises(ValueError, match=r"`target_step` must be in \[0, 9\] \(steps=10\). Received: target_step=10"):
         PlacementExplorer(steps=10).update(10)
+
+
+def test_attention_map_explorer_reads_the_query_row():
+    from attention_helpers.widgets import AttentionMapExplorer
+
+    images = np.zeros((2, 3, 4, 1))
+    attention = np.random.default_rng(0).random((2, 12, 12))
+    explorer = AttentionMapExplorer(images, attention)
+    np.testing.assert_array_equal(explorer.update(1, 2, 3), attention[1, 11].reshape(3, 4))
+    box = explorer.widget()
+    index, row, col, _ = box.children
+    index.value, row.value, col.value = 0, 0, 1
+    with pytest.raises(ValueError, match=r"`row` must be in \[0, 2\] \(height=3\). Received: row=3"):
+        explorer.update(0, 3, 0)
+    with pytest.raises(ValueError, match=r"`attention` must have shape \(n, H\*W, H\*W\) = \(2, 12, 12\)"):
+        AttentionMapExplorer(images, attention[:, :6])

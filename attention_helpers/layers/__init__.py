@@ -7,6 +7,7 @@ from attention_helpers.layers.dense import DenseAttention
 from attention_helpers.layers.dot_product import DotProductAttention, causal_mask
 from attention_helpers.layers.feed_forward import FeedForwardAttention
 from attention_helpers.layers.position import PositionEmbedding
+from attention_helpers.layers.self_attention_2d import SelfAttention2D
 from attention_helpers.layers.temporal import TemporalAttention
 
 __all__ = [
@@ -14,6 +15,7 @@ __all__ = [
     "DotProductAttention",
     "FeedForwardAttention",
     "PositionEmbedding",
+    "SelfAttention2D",
     "TemporalAttention",
     "causal_mask",
 ]

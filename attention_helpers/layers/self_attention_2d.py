@@ -1,0 +1,210 @@
+"""`SelfAttention2D`: SAGAN self-attention over every position of a feature map, with 1×1 convolutions."""
+
+from __future__ import annotations
+
+import keras
+from keras import ops
+
+from attention_helpers._validation import check_int
+from attention_helpers.layers._common import SERIALIZATION_PACKAGE, check_rank, stable_softmax
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class SelfAttention2D(keras.layers.Layer):
+    """Self-attention for images (SAGAN): every position can look at every other position.
+
+    For a feature map `x` of shape `(batch, H, W, C)` with N = H·W positions:
+
+        f(x), g(x), h(x)     1×1 convolutions: queries and keys (C/8 channels), values (`filters`)
+        s[j, i] = f(x_j) · g(x_i)                                 scores, (N × N) per head
+        beta[j, :] = softmax over all i of s[j, :]                 position j attends to every i
+        o_j = sum_i beta[j, i] h(x_i)
+        y = gamma · o + x                                          gamma is trainable, starts at 0
+
+    The positions are flattened before the softmax, so attention spans the whole map (not one row).
+    At gamma = 0 the layer returns its input exactly: the residual path has no bias or projection.
+    With `filters` different from the input channels (for example a model's first layer,
+    `filters=8` on `(28, 28, 1)`), the residual is a bias-free 1×1 projection of `x` instead, since
+    `x` has the wrong number of channels to be added.
+
+    When attention scores are not requested, the layer calls `keras.ops.dot_product_attention`,
+    which on backends with a fused kernel (JAX on a GPU, for example) never builds the N × N matrix.
+
+    Args:
+        filters: output channels (`h`'s channels). None: as many as the input.
+        key_channels: channels of `f` and `g`. None: `max(1, filters // 8)`, as in SAGAN.
+        num_heads: split queries, keys and values into this many heads (must divide `key_channels`
+            and `filters`); the output shape does not change.
+        activation: applied to `f`, `g` and `h` (default linear, as in SAGAN).
+        gamma_initializer: initial value of gamma (default 0.0); learned during training.
+        pool_keys_values: 2×2 max-pool `g(x)` and `h(x)` (SAGAN's official code), 4× fewer keys.
+        spectral_normalization: wrap the 1×1 convolutions in `keras.layers.SpectralNormalization`.
+        use_bias: whether `f`, `g` and `h` have biases.
+        kernel_initializer, kernel_regularizer: for the 1×1 convolutions.
+        **kwargs: base layer arguments.
+
+    Call arguments:
+        inputs: `(batch, H, W, C)`; H and W may be unknown (`keras.Input(shape=(None, None, C))`).
+        return_attention_scores: if True, also return `beta`, `(batch, heads, H·W, keys)` where
+            keys = H·W, or about H·W/4 with `pool_keys_values`.
+
+    Returns:
+        `y` of shape `(batch, H, W, filters)`, or `(y, beta)`.
+
+    Attributes (after build):
+        f, g, h: the 1×1 convolutions (queries, keys, values), so a notebook can show each step.
+        gamma: the trainable scalar weight of the attention branch.
+
+    Example:
+        >>> import keras
+        >>> from attention_helpers.layers import SelfAttention2D
+        >>> inputs = keras.Input(shape=(None, None, 64))
+        >>> outputs = SelfAttention2D()(inputs)   # same shape as the input
+
+    References:
+        Han Zhang, Ian Goodfellow, Dimitris Metaxas, Augustus Odena, "Self-Attention Generative
+        Adversarial Networks", https://arxiv.org/abs/1805.08318
+    """
+
+    def __init__(
+        self,
+        filters=None,
+        key_channels=None,
+        num_heads=1,
+        activation=None,
+        gamma_initializer=0.0,
+        pool_keys_values=False,
+        spectral_normalization=False,
+        use_bias=True,
+        kernel_initializer="glorot_uniform",
+        kernel_regularizer=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.filters = None if filters is None else check_int("filters", filters, minimum=1)
+        self.key_channels = None if key_channels is None else check_int("key_channels", key_channels, minimum=1)
+        self.num_heads = check_int("num_heads", num_heads, minimum=1)
+        self.activation = keras.activations.get(activation)
+        if isinstance(gamma_initializer, bool) or not isinstance(gamma_initializer, (int, float)):
+            raise TypeError(
+                "`gamma_initializer` must be a number (the initial gamma). "
+                f"Received: gamma_initializer={gamma_initializer!r}"
+            )
+        self.gamma_initializer = float(gamma_initializer)
+        for name, value in (
+            ("pool_keys_values", pool_keys_values),
+            ("spectral_normalization", spectral_normalization),
+            ("use_bias", use_bias),
+        ):
+            if not isinstance(value, bool):
+                raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
+        self.pool_keys_values = pool_keys_values
+        self.spectral_normalization = spectral_normalization
+        self.use_bias = use_bias
+        self.kernel_initializer = keras.initializers.get(kernel_initializer)
+        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
+
+    def _conv(self, channels, name, use_bias, input_shape):
+        conv = keras.layers.Conv2D(
+            channels,
+            1,
+            use_bias=use_bias,
+            kernel_initializer=self.kernel_initializer,
+            kernel_regularizer=self.kernel_regularizer,
+            dtype=self.dtype_policy,
+            name=name,
+        )
+        if self.spectral_normalization:
+            conv = keras.layers.SpectralNormalization(conv, dtype=self.dtype_policy, name=f"{name}_sn")
+        conv.build(input_shape)
+        return conv
+
+    def build(self, input_shape):
+        check_rank(self, input_shape, 4, "(batch, height, width, channels)")
+        channels = input_shape[-1]
+        if channels is None:
+            raise ValueError(
+                "SelfAttention2D needs the number of channels (last axis) to be known. "
+                f"Received: inputs.shape={tuple(input_shape)}"
+            )
+        self.value_channels = self.filters or channels
+        self.query_channels = self.key_channels or max(1, self.value_channels // 8)
+        for what, size in (("key_channels", self.query_channels), ("filters", self.value_channels)):
+            if size % self.num_heads:
+                raise ValueError(f"`num_heads` must divide {what} ({size}). Received: num_heads={self.num_heads}")
+        self.f = self._conv(self.query_channels, "f_query", self.use_bias, input_shape)
+        self.g = self._conv(self.query_channels, "g_key", self.use_bias, input_shape)
+        self.h = self._conv(self.value_channels, "h_value", self.use_bias, input_shape)
+        # Residual: x itself when shapes match (so gamma = 0 is the identity), else a bias-free projection.
+        self.residual = None
+        if self.value_channels != channels:
+            self.residual = self._conv(self.value_channels, "residual_projection", False, input_shape)
+        self.pool = (
+            keras.layers.MaxPooling2D(2, padding="same", dtype=self.dtype_policy) if self.pool_keys_values else None
+        )
+        self.gamma = self.add_weight(
+            name="gamma", shape=(), initializer=keras.initializers.Constant(self.gamma_initializer)
+        )
+
+    def _heads(self, x, channels):
+        # (batch, h, w, channels) -> (batch, h*w, heads, channels // heads)
+        shape = ops.shape(x)
+        return ops.reshape(x, (shape[0], shape[1] * shape[2], self.num_heads, channels // self.num_heads))
+
+    def call(self, inputs, return_attention_scores=False, training=None):
+        shape = ops.shape(inputs)
+        query = self.activation(self.f(inputs, training=training))
+        key = self.activation(self.g(inputs, training=training))
+        value = self.activation(self.h(inputs, training=training))
+        if self.pool is not None:
+            key, value = self.pool(key), self.pool(value)
+        query = self._heads(query, self.query_channels)  # (batch, N, heads, dk)
+        key = self._heads(key, self.query_channels)  # (batch, Nk, heads, dk)
+        value = self._heads(value, self.value_channels)  # (batch, Nk, heads, dv)
+        if return_attention_scores:
+            scores = ops.einsum("bqhd,bkhd->bhqk", query, key)  # (batch, heads, N, Nk)
+            beta = stable_softmax(scores, axis=-1)
+            attended = ops.einsum("bhqk,bkhd->bqhd", beta, value)  # (batch, N, heads, dv)
+        else:
+            # SAGAN's scores are raw dot products: scale 1, not 1/sqrt(dk).
+            attended = ops.dot_product_attention(query, key, value, scale=1.0)
+        attended = ops.reshape(attended, (shape[0], shape[1], shape[2], self.value_channels))  # (batch, H, W, filters)
+        residual = inputs if self.residual is None else self.residual(inputs, training=training)
+        outputs = ops.cast(self.gamma, attended.dtype) * attended + residual
+        if return_attention_scores:
+            return outputs, beta
+        return outputs
+
+    def compute_output_shape(self, input_shape, return_attention_scores=False):
+        channels = self.filters or input_shape[-1]
+        output = (*tuple(input_shape)[:3], channels)
+        if not return_attention_scores:
+            return output
+        height, width = input_shape[1], input_shape[2]
+        positions = None if height is None or width is None else height * width
+        keys = positions
+        if self.pool_keys_values and positions is not None:
+            keys = ((height + 1) // 2) * ((width + 1) // 2)
+        return output, (input_shape[0], self.num_heads, positions, keys)
+
+    def compute_output_spec(self, inputs, return_attention_scores=False, training=None):
+        shapes = self.compute_output_shape(tuple(inputs.shape), return_attention_scores)
+        if return_attention_scores:
+            return tuple(keras.KerasTensor(s, dtype=self.compute_dtype) for s in shapes)
+        return keras.KerasTensor(shapes, dtype=self.compute_dtype)
+
+    def get_config(self):
+        base_config = super().get_config()
+        config = {
+            "filters": self.filters,
+            "key_channels": self.key_channels,
+            "num_heads": self.num_heads,
+            "activation": keras.activations.serialize(self.activation),
+            "gamma_initializer": self.gamma_initializer,
+            "pool_keys_values": self.pool_keys_values,
+            "spectral_normalization": self.spectral_normalization,
+            "use_bias": self.use_bias,
+            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
+            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
+        }
+        return {**base_config, **config}

@@ -1,0 +1,179 @@
+import keras
+import numpy as np
+import pytest
+
+from attention_helpers.layers import SelfAttention2D
+from attention_helpers.reference import softmax
+from tests.layer_testing import run_layer_test
+
+
+def _random(shape, seed=0):
+    return np.random.default_rng(seed).normal(size=shape).astype("float32")
+
+
+def _np(t):
+    return keras.ops.convert_to_numpy(t)
+
+
+def _conv1x1(conv, x):
+    kernel = _np(conv.kernel)[0, 0]  # (in, out)
+    out = x @ kernel
+    return out + _np(conv.bias) if conv.bias is not None else out
+
+
+def _maxpool2x2(x):
+    batch, height, width, channels = x.shape
+    padded = np.full((batch, height + height % 2, width + width % 2, channels), -np.inf, x.dtype)
+    padded[:, :height, :width] = x
+    return padded.reshape(batch, padded.shape[1] // 2, 2, padded.shape[2] // 2, 2, channels).max(axis=(2, 4))
+
+
+def reference(layer, x):
+    """SAGAN in NumPy with the layer's weights: flatten H*W, softmax over all positions, y = gamma*o + x."""
+    batch, height, width, _ = x.shape
+    heads = layer.num_heads
+    f, g, h = _conv1x1(layer.f, x), _conv1x1(layer.g, x), _conv1x1(layer.h, x)
+    if layer.pool_keys_values:
+        g, h = _maxpool2x2(g), _maxpool2x2(h)
+    q = f.reshape(batch, height * width, heads, -1)
+    k = g.reshape(batch, -1, heads, q.shape[-1])
+    v = h.reshape(batch, k.shape[1], heads, -1)
+    beta = softmax(np.einsum("bqhd,bkhd->bhqk", q, k))
+    o = np.einsum("bhqk,bkhd->bqhd", beta, v).reshape(batch, height, width, -1)
+    residual = x if layer.residual is None else _conv1x1(layer.residual, x)
+    return float(_np(layer.gamma)) * o + residual, beta
+
+
+def test_layer_contract_same_channels(tmp_path):
+    run_layer_test(SelfAttention2D, {}, (2, 6, 5, 16), (2, 6, 5, 16), 7, tmp_path)
+    run_layer_test(
+        SelfAttention2D,
+        {"num_heads": 2, "key_channels": 4},
+        (2, 4, 4, 8),
+        [(2, 4, 4, 8), (2, 2, 16, 16)],
+        7,
+        tmp_path,
+        call_kwargs={"return_attention_scores": True},
+    )
+
+
+def test_layer_contract_as_a_first_layer_with_filters(tmp_path):
+    # seed 001: filters=8 on a one-channel image gives 8 channels; the residual is a bias-free 1x1 projection
+    layer = run_layer_test(SelfAttention2D, {"filters": 8}, (2, 8, 8, 1), (2, 8, 8, 8), 8, tmp_path)
+    assert layer.residual is not None and layer.residual.bias is None
+    assert SelfAttention2D(filters=8).compute_output_shape((None, 28, 28, 1)) == (None, 28, 28, 8)
+
+
+def test_layer_contract_with_spectral_normalization_and_pooling(tmp_path):
+    layer = run_layer_test(
+        SelfAttention2D,
+        {"spectral_normalization": True, "pool_keys_values": True, "activation": "relu"},
+        (2, 6, 6, 16),
+        (2, 6, 6, 16),
+        7,
+        tmp_path,
+    )
+    assert isinstance(layer.f, keras.layers.SpectralNormalization)
+
+
+@pytest.mark.parametrize("scores", [False, True])
+def test_gamma_zero_is_the_identity(scores):
+    x = _random((2, 7, 5, 16))
+    out = SelfAttention2D()(x, return_attention_scores=scores)
+    out = out[0] if scores else out
+    np.testing.assert_array_equal(_np(out), x)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {},
+        {"num_heads": 2, "key_channels": 4},
+        {"pool_keys_values": True},
+        {"filters": 12, "activation": "tanh"},
+        {"pool_keys_values": True, "num_heads": 2, "key_channels": 2},
+    ],
+)
+def test_matches_numpy_reference(kwargs):
+    x = _random((2, 5, 7, 16), 1)
+    layer = SelfAttention2D(gamma_initializer=0.7, **kwargs)
+    if kwargs.get("activation"):
+        layer.build(x.shape)
+        layer.activation = keras.activations.get("linear")  # the reference has no activation
+    out, beta = layer(x, return_attention_scores=True)
+    want_out, want_beta = reference(layer, x)
+    np.testing.assert_allclose(_np(beta), want_beta, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(_np(out), want_out, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(_np(beta).sum(axis=-1), 1.0, rtol=1e-5)
+    # The fused path (no scores requested) computes the same output.
+    np.testing.assert_allclose(_np(layer(x)), _np(out), rtol=1e-4, atol=1e-5)
+
+
+def test_attention_spans_all_positions_not_just_one_row():
+    x = _random((1, 6, 6, 8), 2)
+    layer = SelfAttention2D(gamma_initializer=1.0)
+    before = _np(layer(x))
+    changed = x.copy()
+    changed[0, 5, 4] += 3.0  # a pixel in another row and column than the query (0, 0)
+    after = _np(layer(changed))
+    assert not np.allclose(before[0, 0, 0], after[0, 0, 0])
+    _, beta = layer(x, return_attention_scores=True)
+    assert _np(beta).shape == (1, 1, 36, 36) and np.all(_np(beta) > 0)
+
+
+def test_unknown_spatial_size():
+    inputs = keras.Input(shape=(None, None, 64))
+    model = keras.Model(inputs, SelfAttention2D(gamma_initializer=0.5)(inputs))
+    for shape in ((1, 10, 10, 64), (2, 3, 7, 64)):
+        assert model(_random(shape)).shape == shape
+    inputs = keras.Input(shape=(None, None, 8))
+    _, beta = SelfAttention2D()(inputs, return_attention_scores=True)
+    assert tuple(beta.shape) == (None, 1, None, None)
+
+
+def test_heads_change_scores_not_output_shape():
+    x = _random((2, 4, 4, 16))
+    out, beta = SelfAttention2D(num_heads=2)(x, return_attention_scores=True)  # key channels 16 // 8 = 2
+    assert out.shape == x.shape and beta.shape == (2, 2, 16, 16)
+
+
+def test_pooled_keys_values_quarter_the_keys():
+    _, beta = SelfAttention2D(pool_keys_values=True)(_random((1, 6, 5, 8)), return_attention_scores=True)
+    assert beta.shape == (1, 1, 30, 9)  # 3 x 3 pooled positions (width 5 padded to 6)
+
+
+@pytest.mark.parametrize("policy_dtype", ["float16", "bfloat16"])
+def test_mixed_precision_without_nan(policy_dtype):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(f"mixed_{policy_dtype}")
+    try:
+        x = _random((2, 8, 8, 16)) * 50  # scores far beyond float16 range
+        layer = SelfAttention2D(gamma_initializer=1.0, num_heads=2)
+        for scores in (False, True):
+            out = layer(x, return_attention_scores=scores)
+            out = out[0] if scores else out
+            assert out.dtype == policy_dtype
+            assert np.all(np.isfinite(_np(keras.ops.cast(out, "float32"))))
+        assert layer.gamma.dtype == "float32"
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def test_rejects_bad_inputs_and_arguments():
+    with pytest.raises(
+        ValueError,
+        match=r"expects `inputs` of rank 4 \(batch, height, width, channels\). Received: inputs.shape=\(None, 5, 8\)",
+    ):
+        SelfAttention2D()(keras.Input(shape=(5, 8)))
+    with pytest.raises(
+        ValueError, match=r"number of channels \(last axis\) to be known. Received: inputs.shape=\(None, 4, 4, None\)"
+    ):
+        SelfAttention2D().build((None, 4, 4, None))
+    with pytest.raises(ValueError, match=r"`num_heads` must divide key_channels \(2\). Received: num_heads=3"):
+        SelfAttention2D(num_heads=3)(keras.Input(shape=(4, 4, 16)))
+    with pytest.raises(ValueError, match=r"`num_heads` must divide filters \(10\). Received: num_heads=4"):
+        SelfAttention2D(filters=10, key_channels=4, num_heads=4)(keras.Input(shape=(4, 4, 16)))
+    with pytest.raises(ValueError, match=r"`filters` must be >= 1. Received: filters=0"):
+        SelfAttention2D(filters=0)
+    with pytest.raises(TypeError, match=r"`gamma_initializer` must be a number"):
+        SelfAttention2D(gamma_initializer="zeros")
