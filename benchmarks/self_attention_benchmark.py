@@ -130,8 +130,7 @@ def main(argv=None):
     import keras
     from keras import ops
 
-    def fused(q, k, v):
-        return ops.dot_product_attention(q, k, v, scale=1.0)  # what SelfAttention2D calls
+    from attention_helpers.layers.self_attention_2d import fused_attention as fused  # what SelfAttention2D calls
 
     def plain(q, k, v):
         scores = ops.einsum("bqhd,bkhd->bhqk", q, k)  # (batch, heads, N, N): materialised

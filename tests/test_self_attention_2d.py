@@ -92,6 +92,7 @@ def test_gamma_zero_is_the_identity(scores):
         {"pool_keys_values": True},
         {"filters": 12, "activation": "tanh"},
         {"pool_keys_values": True, "num_heads": 2, "key_channels": 2},
+        {"filters": 8, "key_channels": 16},  # values narrower than keys
     ],
 )
 def test_matches_numpy_reference(kwargs):

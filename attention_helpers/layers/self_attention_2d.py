@@ -9,6 +9,29 @@ from attention_helpers._validation import check_int
 from attention_helpers.layers._common import SERIALIZATION_PACKAGE, check_rank, stable_softmax
 
 
+def fused_attention(query, key, value):
+    """Unscaled softmax attention through `keras.ops.dot_product_attention`, for any head widths.
+
+    Args:
+        query: `(batch, N, heads, dk)`; key: `(batch, Nk, heads, dk)`; value: `(batch, Nk, heads, dv)`.
+
+    Returns:
+        `(batch, N, heads, dv)`: `softmax(query · keyᵀ) · value` per head, scale 1 (SAGAN's scores).
+
+    `dot_product_attention` needs one width for queries, keys and values on some backends (JAX);
+    SAGAN's queries and keys are narrower (C/8) than its values (C). Padding the narrower side with
+    zero channels changes no score (zeros add nothing to a dot product) and no output.
+    """
+    key_width, value_width = query.shape[-1], value.shape[-1]
+    if key_width < value_width:
+        padding = [[0, 0], [0, 0], [0, 0], [0, value_width - key_width]]
+        query, key = ops.pad(query, padding), ops.pad(key, padding)
+    elif value_width < key_width:
+        value = ops.pad(value, [[0, 0], [0, 0], [0, 0], [0, key_width - value_width]])
+    attended = ops.dot_product_attention(query, key, value, scale=1.0)
+    return attended[..., :value_width]
+
+
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
 class SelfAttention2D(keras.layers.Layer):
     """Self-attention for images (SAGAN): every position can look at every other position.
@@ -166,8 +189,7 @@ class SelfAttention2D(keras.layers.Layer):
             beta = stable_softmax(scores, axis=-1)
             attended = ops.einsum("bhqk,bkhd->bqhd", beta, value)  # (batch, N, heads, dv)
         else:
-            # SAGAN's scores are raw dot products: scale 1, not 1/sqrt(dk).
-            attended = ops.dot_product_attention(query, key, value, scale=1.0)
+            attended = fused_attention(query, key, value)
         attended = ops.reshape(attended, (shape[0], shape[1], shape[2], self.value_channels))  # (batch, H, W, filters)
         residual = inputs if self.residual is None else self.residual(inputs, training=training)
         outputs = ops.cast(self.gamma, attended.dtype) * attended + residual

@@ -1,0 +1,85 @@
+"""Layer cases run under two Keras backends with identical weights and inputs (see test_backends.py).
+
+`run(weights)` builds every case on the current backend, loads `weights` when given (else keeps the
+fresh ones), and returns `(outputs, weights)` as dicts of NumPy arrays keyed by case name.
+"""
+
+from __future__ import annotations
+
+import sys
+
+import keras
+import numpy as np
+
+from attention_helpers import layers
+
+
+def _inputs():
+    rng = np.random.default_rng(0)
+    seq = rng.normal(size=(2, 6, 3)).astype("float32")
+    mask = np.ones((2, 6), bool)
+    mask[0, 4:] = False
+    return {
+        "vector": rng.normal(size=(4, 8)).astype("float32"),
+        "seq": seq,
+        "mask": mask,
+        "query": rng.normal(size=(2, 5, 3)).astype("float32"),
+        "image": rng.normal(size=(2, 5, 6, 16)).astype("float32"),
+    }
+
+
+def _cases(x):
+    return {
+        "dense": (layers.DenseAttention(), lambda layer: layer(x["vector"], return_attention_scores=True)),
+        "temporal": (
+            layers.TemporalAttention(),
+            lambda layer: layer(x["seq"], mask=x["mask"], return_attention_scores=True),
+        ),
+        "temporal_shared": (
+            layers.TemporalAttention(shared=True),
+            lambda layer: layer(x["seq"], return_attention_scores=True),
+        ),
+        "feed_forward": (
+            layers.FeedForwardAttention(bias_initializer="random_normal"),
+            lambda layer: layer(x["seq"], mask=x["mask"], return_attention_scores=True),
+        ),
+        "dot_product": (
+            layers.DotProductAttention(use_scale=True),
+            lambda layer: layer(
+                [x["query"], x["seq"]],
+                mask=[None, x["mask"]],
+                return_attention_scores=True,
+                use_causal_mask=True,
+            ),
+        ),
+        "self_attention_scores": (
+            layers.SelfAttention2D(gamma_initializer=0.5, num_heads=2, pool_keys_values=True),
+            lambda layer: layer(x["image"], return_attention_scores=True),
+        ),
+        "self_attention_fused": (
+            layers.SelfAttention2D(gamma_initializer=0.5, num_heads=2),
+            lambda layer: layer(x["image"]),
+        ),
+        "position": (layers.PositionEmbedding(8), lambda layer: layer(x["seq"])),
+    }
+
+
+def run(weights=None):
+    x = _inputs()
+    outputs, used = {}, {}
+    for name, (layer, call) in _cases(x).items():
+        call(layer)  # build
+        if weights is not None:
+            layer.set_weights([weights[f"{name}/{i}"] for i in range(len(layer.get_weights()))])
+        for i, w in enumerate(layer.get_weights()):
+            used[f"{name}/{i}"] = w
+        result = call(layer)
+        for i, value in enumerate(result if isinstance(result, (list, tuple)) else [result]):
+            outputs[f"{name}/{i}"] = keras.ops.convert_to_numpy(value)
+    return outputs, used
+
+
+if __name__ == "__main__":  # python -m tests.backend_cases WEIGHTS.npz OUTPUTS.npz
+    weights_path, outputs_path = sys.argv[1], sys.argv[2]
+    outputs, _ = run(dict(np.load(weights_path)))
+    np.savez(outputs_path, backend=keras.backend.backend(), **outputs)
