@@ -83,3 +83,123 @@ def check_softmax(softmax_fn):
         if not np.allclose(got, softmax(scores), atol=1e-6):
             return _report(False, f"on {label} the weights differ from softmax over the last axis.")
     return _report(True, "your softmax matches the reference and is stable for large scores.")
+
+
+def _number(name, value):
+    if value is None:
+        return None, _report(False, f"`{name}` is None: fill in the line marked YOUR CODE.")
+    if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value):
+        raise TypeError(f"`{name}` must be a single number. Received: {name}={value!r}")
+    return float(value), None
+
+
+def check_first_informative_step(answer, information, threshold=0.5):
+    """Exercise of notebook 02: the first step whose LSTM state knows the label.
+
+    Args:
+        answer: your step index.
+        information: per-step max |corr(state, label)|, shape `(steps,)`.
+        threshold: a state "knows" the label when its information exceeds this.
+    """
+    value, failed = _number("answer", answer)
+    if failed is not None:
+        return failed
+    information = as_array("information", information, ndim=1)
+    above = np.flatnonzero(information > threshold)
+    if above.size == 0:
+        raise ValueError(
+            f"no step of `information` exceeds threshold={threshold}. Received: max {information.max():.2f}"
+        )
+    expected = int(above[0])
+    if value != expected:
+        hint = "later" if value < expected else "earlier"
+        return _report(
+            False, f"step {value:g} is not it; look {hint}: the first index where information > {threshold}."
+        )
+    return _report(True, f"from step {expected} on the LSTM state knows the label; before it, nothing.")
+
+
+def check_single_signal_accuracy(answer, x, y, target_steps):
+    """Exercise of notebook 03: the best accuracy of a rule that reads only dimension 0's signal.
+
+    The best such rule predicts 1 when the signal of dimension 0 is positive.
+    """
+    value, failed = _number("answer", answer)
+    if failed is not None:
+        return failed
+    x = as_array("x", x, ndim=3)
+    y = as_array("y", y, ndim=2)
+    signal = x[:, target_steps[0], 0]
+    expected = float(np.mean((signal > 0) == (y[:, 0] == 1)))
+    if abs(value - expected) > 0.01:
+        return _report(
+            False,
+            f"{value:.3f} is not it. Predict 1 when x[:, {target_steps[0]}, 0] > 0 and compare with y: "
+            "the fraction of matches is the accuracy.",
+        )
+    return _report(True, f"one signal alone gives {expected:.2f}: about where the shared attention ends up.")
+
+
+def check_marked_mass(answer, weights, x):
+    """Exercise of notebook 04: the mean attention mass on the marked steps, per sequence.
+
+    Args:
+        answer: your number.
+        weights: attention weights `(n, steps)`.
+        x: the inputs `(n, steps, 2)`; the marker is channel 1.
+    """
+    value, failed = _number("answer", answer)
+    if failed is not None:
+        return failed
+    weights = as_array("weights", weights, ndim=2)
+    x = as_array("x", x, ndim=3)
+    expected = float(np.mean(np.sum(weights * (x[:, :, 1] == 1), axis=1)))
+    if abs(value - expected) > 1e-3:
+        return _report(
+            False,
+            f"{value:.3f} is not it. Sum each sequence's weights where x[:, :, 1] == 1, then average over sequences.",
+        )
+    return _report(True, f"{expected:.2f} of the mass sits on the 2 marked steps of sequences up to 30 steps long.")
+
+
+def check_causal_mask(mask_fn):
+    """Exercise of notebook 05: `mask_fn(query_steps, value_steps)` returns the causal mask in NumPy.
+
+    True where query step i may look at value step j, that is j <= i; shape `(query_steps, value_steps)`.
+    """
+    if not callable(mask_fn):
+        return _report(False, f"pass your function itself, not {type(mask_fn).__name__}.")
+    for query_steps, value_steps in ((1, 1), (4, 4), (3, 5), (5, 2)):
+        try:
+            got = np.asarray(mask_fn(query_steps, value_steps))
+        except Exception as error:  # the student's code: report, don't crash the notebook
+            return _report(False, f"your function raised {type(error).__name__}: {error}")
+        expected = np.arange(query_steps)[:, None] >= np.arange(value_steps)[None, :]
+        if got.shape != expected.shape:
+            return _report(
+                False, f"for ({query_steps}, {value_steps}) it returned shape {got.shape}; expected {expected.shape}."
+            )
+        if got.dtype != bool or not np.array_equal(got, expected):
+            return _report(False, f"for ({query_steps}, {value_steps}) the mask is wrong: True exactly where j <= i.")
+    return _report(True, "your causal mask matches the lower triangle the layers use.")
+
+
+def check_attention_argmax_pixel(answer, attention_row, width):
+    """Exercise of notebook 06: the (row, column) that a query pixel attends to most.
+
+    Args:
+        answer: your `(row, column)`.
+        attention_row: the query's flat attention over all H·W positions, shape `(H*W,)`.
+        width: the image width W (a flat index k is pixel (k // W, k % W)).
+    """
+    if answer is None:
+        return _report(False, "`answer` is None: fill in the line marked YOUR CODE.")
+    attention_row = as_array("attention_row", attention_row, ndim=1)
+    if not isinstance(answer, (tuple, list)) or len(answer) != 2:
+        raise TypeError(f"`answer` must be a (row, column) pair. Received: answer={answer!r}")
+    expected = divmod(int(np.argmax(attention_row)), int(width))
+    if tuple(int(a) for a in answer) == tuple(reversed(expected)):
+        return _report(False, "row and column are swapped: a flat index k is (k // width, k % width).")
+    if tuple(int(a) for a in answer) != expected:
+        return _report(False, f"{tuple(answer)} is not it. Take np.argmax of the flat row, then divmod(index, width).")
+    return _report(True, f"the query looks most at pixel {expected}.")

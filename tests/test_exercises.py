@@ -61,3 +61,51 @@ def test_check_softmax_accepts_stable_and_rejects_naive(capsys):
 def test_check_softmax_explains_wrong_answers(capsys, fn, hint):
     assert not exercises.check_softmax(fn)
     assert hint in capsys.readouterr().out
+
+
+def test_first_informative_step(capsys):
+    information = np.array([0.05, 0.1, 0.04, 0.97, 0.8, 0.3])
+    assert exercises.check_first_informative_step(3, information)
+    assert not exercises.check_first_informative_step(4, information)
+    assert "look earlier" in capsys.readouterr().out
+    assert not exercises.check_first_informative_step(None, information)
+    with pytest.raises(TypeError, match="`answer` must be a single number"):
+        exercises.check_first_informative_step("3", information)
+
+
+def test_single_signal_accuracy():
+    from attention_helpers.data import multi_signal_task
+
+    x, y = multi_signal_task(2000, seed=0)
+    right = float(np.mean((x[:, 5, 0] > 0) == (y[:, 0] == 1)))
+    assert exercises.check_single_signal_accuracy(right, x, y, (5, 15))
+    assert not exercises.check_single_signal_accuracy(right + 0.05, x, y, (5, 15))
+    assert not exercises.check_single_signal_accuracy(float(np.mean(y)), x, y, (5, 15))
+
+
+def test_marked_mass():
+    x = np.zeros((2, 4, 2))
+    x[0, [0, 2], 1] = 1
+    x[1, [1, 3], 1] = 1
+    weights = np.array([[0.4, 0.1, 0.3, 0.2], [0.25, 0.25, 0.25, 0.25]])
+    assert exercises.check_marked_mass((0.7 + 0.5) / 2, weights, x)
+    assert not exercises.check_marked_mass(0.5, weights, x)
+
+
+def test_causal_mask(capsys):
+    assert exercises.check_causal_mask(lambda q, v: np.tril(np.ones((q, v), bool)))
+    assert not exercises.check_causal_mask(lambda q, v: np.triu(np.ones((q, v), bool)))
+    assert not exercises.check_causal_mask(lambda q, v: np.tril(np.ones((q, v))))  # not boolean
+    assert not exercises.check_causal_mask(lambda q, v: None)
+    assert "mask is wrong" in capsys.readouterr().out
+
+
+def test_attention_argmax_pixel(capsys):
+    row = np.zeros(12)
+    row[7] = 1.0  # width 4: pixel (1, 3)
+    assert exercises.check_attention_argmax_pixel((1, 3), row, 4)
+    assert not exercises.check_attention_argmax_pixel((3, 1), row, 4)
+    assert "swapped" in capsys.readouterr().out
+    assert not exercises.check_attention_argmax_pixel((0, 7), row, 4)
+    with pytest.raises(TypeError, match=r"`answer` must be a \(row, column\) pair"):
+        exercises.check_attention_argmax_pixel(7, row, 4)

@@ -120,12 +120,18 @@ def test_readme_indexes_every_notebook_with_badges():
         assert f"https://mybinder.org/v2/gh/{repo}/main?urlpath=lab/tree/notebooks/{path.name}" in readme
 
 
+def _requirement_lines(name):
+    text = (ROOT / name).read_text()
+    return [line.split("#")[0].strip() for line in text.splitlines() if line.split("#")[0].strip()]
+
+
+def test_backend_requirements_are_pinned():
+    for line in _requirement_lines("requirements-backends.txt"):
+        assert re.match(r"^[A-Za-z0-9_.\-]+==[\w.]+$", line), f"not pinned exactly: {line!r}"
+
+
 def test_requirements_are_pinned_and_install_the_package():
-    lines = [
-        line.split("#")[0].strip()
-        for line in (ROOT / "requirements.txt").read_text().splitlines()
-        if line.split("#")[0].strip()
-    ]
+    lines = _requirement_lines("requirements.txt")
     assert "-e ." in lines
     pins = [line for line in lines if line != "-e ."]
     for line in pins:
