@@ -39,6 +39,31 @@ def _interactive(controls, redraw):
     return widgets.VBox([*controls.values(), output])
 
 
+def _retrain_on_click(slider, label, draw, first_message=None):
+    """A slider and a button above an Output; the button shows `draw(slider.value)` (it retrains).
+
+    Training takes seconds, so it runs on the button, not on every slider move. With
+    `first_message`, the Output shows that text until the first press; else it draws at once.
+    """
+    import ipywidgets as widgets
+
+    button = widgets.Button(description=label, icon="refresh")
+    output = widgets.Output()
+
+    def retrain(_button=None):
+        with output:
+            output.clear_output(wait=True)
+            _show(draw(slider.value))
+
+    button.on_click(retrain)
+    if first_message is None:
+        retrain()
+    else:
+        with output:
+            print(first_message)
+    return widgets.VBox([widgets.HBox([slider, button]), output])
+
+
 class QueryExplorer:
     """Notebook 00: move a 2-D query around a fixed set of 2-D keys and watch the weights change.
 
@@ -153,17 +178,7 @@ class DenseTaskExplorer:
         import ipywidgets as widgets
 
         slider = widgets.IntSlider(value=1, min=0, max=self.dims - 1, description="target index")
-        button = widgets.Button(description="Retrain", icon="refresh")
-        output = widgets.Output()
-
-        def retrain(_button=None):
-            with output:
-                output.clear_output(wait=True)
-                _show(self.draw(slider.value))
-
-        button.on_click(retrain)
-        retrain()
-        return widgets.VBox([widgets.HBox([slider, button]), output])
+        return _retrain_on_click(slider, "Retrain", self.draw)
 
 
 class PlacementExplorer:
@@ -216,18 +231,9 @@ class PlacementExplorer:
         import ipywidgets as widgets
 
         slider = widgets.IntSlider(value=self.steps // 2, min=0, max=self.steps - 1, description="planted step")
-        button = widgets.Button(description="Retrain both", icon="refresh")
-        output = widgets.Output()
-
-        def retrain(_button=None):
-            with output:
-                output.clear_output(wait=True)
-                _show(self.draw(slider.value))
-
-        button.on_click(retrain)
-        with output:
-            print("Pick the planted step and press 'Retrain both' (about 6 s).")
-        return widgets.VBox([widgets.HBox([slider, button]), output])
+        return _retrain_on_click(
+            slider, "Retrain both", self.draw, "Pick the planted step and press 'Retrain both' (about 6 s)."
+        )
 
 
 class AttentionMapExplorer:

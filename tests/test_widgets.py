@@ -89,3 +89,20 @@ def test_attention_map_explorer_reads_the_query_row():
         explorer.update(0, 3, 0)
     with pytest.raises(ValueError, match=r"`attention` must have shape \(n, H\*W, H\*W\) = \(2, 12, 12\)"):
         AttentionMapExplorer(images, attention[:, :6])
+
+
+def test_retrain_buttons_draw_for_the_slider_value():
+    import matplotlib.pyplot as plt
+
+    from attention_helpers.widgets import PlacementExplorer
+
+    for explorer, draws_at_creation in ((DenseTaskExplorer(dims=6), True), (PlacementExplorer(steps=6), False)):
+        calls = []
+        explorer.draw = lambda value, calls=calls: calls.append(value) or plt.figure()  # no training here
+        box = explorer.widget()
+        assert calls == ([1] if isinstance(explorer, DenseTaskExplorer) else []) and draws_at_creation == bool(calls)
+        slider, button = box.children[0].children
+        slider.value = 4
+        assert calls[-1:] != [4]  # moving the slider alone does not retrain
+        button.click()
+        assert calls[-1] == 4

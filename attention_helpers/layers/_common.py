@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import keras
 from keras import ops
 
 SERIALIZATION_PACKAGE = "attention_helpers"
@@ -54,3 +55,46 @@ def check_sequence_mask(layer, inputs_shape, mask, argument="mask", inputs_name=
             f"{type(layer).__name__} expects `{argument}` of shape (batch, steps) = {expected}, matching "
             f"{inputs_name}.shape={tuple(inputs_shape)}. Received: {argument}.shape={received}"
         )
+
+
+class KernelBiasArgs:
+    """Mixin for layers with a `kernel` and an optional `bias`: the Dense-style weight arguments.
+
+    Stores `kernel_initializer`, `bias_initializer`, `kernel_regularizer`, `bias_regularizer`,
+    `kernel_constraint` and `bias_constraint` under their own names, creates the weights with them,
+    and serializes them for `get_config`.
+    """
+
+    _WEIGHT_ARGS = (
+        ("kernel_initializer", "initializers"),
+        ("bias_initializer", "initializers"),
+        ("kernel_regularizer", "regularizers"),
+        ("bias_regularizer", "regularizers"),
+        ("kernel_constraint", "constraints"),
+        ("bias_constraint", "constraints"),
+    )
+
+    def _set_weight_args(self, **args):
+        for name, module in self._WEIGHT_ARGS:
+            setattr(self, name, getattr(keras, module).get(args[name]))
+
+    def _add_kernel_and_bias(self, kernel_shape, bias_shape):
+        self.kernel = self.add_weight(
+            name="kernel",
+            shape=kernel_shape,
+            initializer=self.kernel_initializer,
+            regularizer=self.kernel_regularizer,
+            constraint=self.kernel_constraint,
+        )
+        self.bias = None
+        if bias_shape is not None:
+            self.bias = self.add_weight(
+                name="bias",
+                shape=bias_shape,
+                initializer=self.bias_initializer,
+                regularizer=self.bias_regularizer,
+                constraint=self.bias_constraint,
+            )
+
+    def _weight_args_config(self):
+        return {name: getattr(keras, module).serialize(getattr(self, name)) for name, module in self._WEIGHT_ARGS}

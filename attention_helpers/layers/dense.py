@@ -5,11 +5,17 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from attention_helpers.layers._common import SERIALIZATION_PACKAGE, check_known, check_rank, stable_softmax
+from attention_helpers.layers._common import (
+    SERIALIZATION_PACKAGE,
+    KernelBiasArgs,
+    check_known,
+    check_rank,
+    stable_softmax,
+)
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
-class DenseAttention(keras.layers.Layer):
+class DenseAttention(KernelBiasArgs, keras.layers.Layer):
     """Feature attention for vectors: a softmax over the inputs, multiplied back onto them.
 
     For an input vector `v` of `n` features the layer computes
@@ -58,34 +64,21 @@ class DenseAttention(keras.layers.Layer):
         if not isinstance(use_bias, bool):
             raise TypeError(f"`use_bias` must be True or False. Received: use_bias={use_bias!r}")
         self.use_bias = use_bias
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self._set_weight_args(
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+        )
 
     def build(self, input_shape):
         check_rank(self, input_shape, 2, "(batch, features)")
         check_known(self, input_shape, -1, "number of features")
         features = input_shape[-1]
         self.input_spec = keras.InputSpec(ndim=2, axes={-1: features})
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(features, features),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(features,),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        self._add_kernel_and_bias((features, features), (features,) if self.use_bias else None)
 
     def call(self, inputs, return_attention_scores=False):
         logits = ops.matmul(inputs, self.kernel)  # (batch, features)
@@ -113,11 +106,6 @@ class DenseAttention(keras.layers.Layer):
         base_config = super().get_config()
         config = {
             "use_bias": self.use_bias,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
-            "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+            **self._weight_args_config(),
         }
         return {**base_config, **config}

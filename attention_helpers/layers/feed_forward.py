@@ -7,6 +7,7 @@ from keras import ops
 
 from attention_helpers.layers._common import (
     SERIALIZATION_PACKAGE,
+    KernelBiasArgs,
     check_known,
     check_rank,
     check_sequence_mask,
@@ -15,7 +16,7 @@ from attention_helpers.layers._common import (
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
-class FeedForwardAttention(keras.layers.Layer):
+class FeedForwardAttention(KernelBiasArgs, keras.layers.Layer):
     """Feed-forward attention: pool a sequence into one vector with learned weights over its steps.
 
     For input `h` of shape `(batch, steps, features)` (Raffel & Ellis, 2015):
@@ -78,12 +79,14 @@ class FeedForwardAttention(keras.layers.Layer):
             raise ValueError("`per_step_bias=True` needs `use_bias=True`. Received: use_bias=False")
         self.use_bias = use_bias
         self.per_step_bias = per_step_bias
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self._set_weight_args(
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+        )
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -95,22 +98,10 @@ class FeedForwardAttention(keras.layers.Layer):
                 f"Received: inputs.shape={tuple(input_shape)}. Use per_step_bias=False for "
                 "variable-length sequences."
             )
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(input_shape[2],),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = None
+        bias_shape = None
         if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(input_shape[1],) if self.per_step_bias else (),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+            bias_shape = (input_shape[1],) if self.per_step_bias else ()
+        self._add_kernel_and_bias((input_shape[2],), bias_shape)
 
     def call(self, inputs, mask=None, return_attention_scores=False):
         if mask is not None:
@@ -148,11 +139,6 @@ class FeedForwardAttention(keras.layers.Layer):
         config = {
             "use_bias": self.use_bias,
             "per_step_bias": self.per_step_bias,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
-            "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+            **self._weight_args_config(),
         }
         return {**base_config, **config}

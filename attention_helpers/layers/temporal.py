@@ -7,6 +7,7 @@ from keras import ops
 
 from attention_helpers.layers._common import (
     SERIALIZATION_PACKAGE,
+    KernelBiasArgs,
     check_known,
     check_rank,
     check_sequence_mask,
@@ -15,7 +16,7 @@ from attention_helpers.layers._common import (
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
-class TemporalAttention(keras.layers.Layer):
+class TemporalAttention(KernelBiasArgs, keras.layers.Layer):
     """Attention over the time steps of a sequence, one vector per feature or one shared by all.
 
     The seed's `attention_3d_block` as a layer. For input `x` of shape `(batch, steps, features)`,
@@ -81,12 +82,14 @@ class TemporalAttention(keras.layers.Layer):
                 raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
         self.shared = shared
         self.use_bias = use_bias
-        self.kernel_initializer = keras.initializers.get(kernel_initializer)
-        self.bias_initializer = keras.initializers.get(bias_initializer)
-        self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
-        self.bias_regularizer = keras.regularizers.get(bias_regularizer)
-        self.kernel_constraint = keras.constraints.get(kernel_constraint)
-        self.bias_constraint = keras.constraints.get(bias_constraint)
+        self._set_weight_args(
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+        )
         self.supports_masking = True
 
     def build(self, input_shape):
@@ -99,22 +102,7 @@ class TemporalAttention(keras.layers.Layer):
             )
         check_known(self, input_shape, 2, "number of features")
         steps, features = input_shape[1], input_shape[2]
-        self.kernel = self.add_weight(
-            name="kernel",
-            shape=(steps, steps),
-            initializer=self.kernel_initializer,
-            regularizer=self.kernel_regularizer,
-            constraint=self.kernel_constraint,
-        )
-        self.bias = None
-        if self.use_bias:
-            self.bias = self.add_weight(
-                name="bias",
-                shape=(features, steps),
-                initializer=self.bias_initializer,
-                regularizer=self.bias_regularizer,
-                constraint=self.bias_constraint,
-            )
+        self._add_kernel_and_bias((steps, steps), (features, steps) if self.use_bias else None)
 
     def call(self, inputs, mask=None, return_attention_scores=False):
         if mask is not None:
@@ -158,11 +146,6 @@ class TemporalAttention(keras.layers.Layer):
         config = {
             "shared": self.shared,
             "use_bias": self.use_bias,
-            "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-            "bias_initializer": keras.initializers.serialize(self.bias_initializer),
-            "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
-            "bias_regularizer": keras.regularizers.serialize(self.bias_regularizer),
-            "kernel_constraint": keras.constraints.serialize(self.kernel_constraint),
-            "bias_constraint": keras.constraints.serialize(self.bias_constraint),
+            **self._weight_args_config(),
         }
         return {**base_config, **config}
