@@ -162,14 +162,20 @@ def sequence_pooling_model(pooling="attention", features=2, hidden=16, lstm_unit
     return model
 
 
-def query_document_model(vocab_size=20, embedding_dim=16, filters=32, kernel_size=2, learning_rate=1e-2):
+def query_document_model(
+    head="compare", vocab_size=20, embedding_dim=16, filters=32, kernel_size=2, learning_rate=1e-2
+):
     """The CNN + attention query–value pattern of TensorFlow's `Attention` docs, for `query_document_task`.
 
     A shared embedding and Conv1D encode query and document; `DotProductAttention` (named
-    "attention") lets each query position gather from the document. One change from the docs: each
-    query position is compared with what it gathered (element-wise product, then the max over query
-    positions), where the docs average both sequences away before comparing them.
+    "attention") lets each query position gather from the document. Then `head` decides:
+
+    - "compare": each query position is compared with what it gathered (element-wise product, then
+      the max over query positions);
+    - "average": as in the docs, the query encoding and the attention output are each averaged over
+      positions and concatenated, which loses *which* query token found a match.
     """
+    check_one_of("head", head, {"compare", "average"})
     query = keras.Input(shape=(None,), dtype="int32", name="query")
     document = keras.Input(shape=(None,), dtype="int32", name="document")
     # Unit-variance embeddings: identical tokens start with clearly higher dot products.
@@ -182,11 +188,16 @@ def query_document_model(vocab_size=20, embedding_dim=16, filters=32, kernel_siz
     gathered, _ = DotProductAttention(use_scale=True, name="attention")(
         [query_encoding, document_encoding], return_attention_scores=True
     )
-    match = keras.layers.Multiply(name="compare")([query_encoding, gathered])  # (batch, Tq, filters)
-    pooled = keras.layers.GlobalMaxPooling1D(name="best_match")(match)
+    if head == "compare":
+        match = keras.layers.Multiply(name="compare")([query_encoding, gathered])  # (batch, Tq, filters)
+        pooled = keras.layers.GlobalMaxPooling1D(name="best_match")(match)
+    else:
+        pooled = keras.layers.Concatenate(name="average")(
+            [keras.layers.GlobalAveragePooling1D()(query_encoding), keras.layers.GlobalAveragePooling1D()(gathered)]
+        )
     hidden = keras.layers.Dense(32, activation="relu", name="hidden")(pooled)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(hidden)
-    model = keras.Model([query, document], outputs, name="cnn_attention")
+    model = keras.Model([query, document], outputs, name=f"cnn_attention_{head}")
     return _compile_binary(model, learning_rate)
 
 
