@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from attention_helpers._validation import check_bool
 from attention_helpers.layers._common import (
     SERIALIZATION_PACKAGE,
     KernelBiasArgs,
@@ -61,9 +62,7 @@ class DenseAttention(KernelBiasArgs, keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if not isinstance(use_bias, bool):
-            raise TypeError(f"`use_bias` must be True or False. Received: use_bias={use_bias!r}")
-        self.use_bias = use_bias
+        self.use_bias = check_bool("use_bias", use_bias)
         self._set_weight_args(
             kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer,

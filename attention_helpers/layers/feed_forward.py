@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from attention_helpers._validation import check_bool
 from attention_helpers.layers._common import (
     SERIALIZATION_PACKAGE,
     KernelBiasArgs,
@@ -73,12 +74,11 @@ class FeedForwardAttention(KernelBiasArgs, keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         for name, value in (("use_bias", use_bias), ("per_step_bias", per_step_bias)):
-            if not isinstance(value, bool):
-                raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
+            check_bool(name, value)
         if per_step_bias and not use_bias:
             raise ValueError("`per_step_bias=True` needs `use_bias=True`. Received: use_bias=False")
-        self.use_bias = use_bias
-        self.per_step_bias = per_step_bias
+        self.use_bias = bool(use_bias)
+        self.per_step_bias = bool(per_step_bias)
         self._set_weight_args(
             kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer,

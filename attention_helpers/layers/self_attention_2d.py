@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from attention_helpers._validation import check_int
+from attention_helpers._validation import check_bool, check_int
 from attention_helpers.layers._common import SERIALIZATION_PACKAGE, check_rank, stable_softmax
 
 
@@ -119,11 +119,10 @@ class SelfAttention2D(keras.layers.Layer):
             ("spectral_normalization", spectral_normalization),
             ("use_bias", use_bias),
         ):
-            if not isinstance(value, bool):
-                raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
-        self.pool_keys_values = pool_keys_values
-        self.spectral_normalization = spectral_normalization
-        self.use_bias = use_bias
+            check_bool(name, value)
+        self.pool_keys_values = bool(pool_keys_values)
+        self.spectral_normalization = bool(spectral_normalization)
+        self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
 

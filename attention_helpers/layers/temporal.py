@@ -5,6 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
+from attention_helpers._validation import check_bool
 from attention_helpers.layers._common import (
     SERIALIZATION_PACKAGE,
     KernelBiasArgs,
@@ -78,10 +79,9 @@ class TemporalAttention(KernelBiasArgs, keras.layers.Layer):
     ):
         super().__init__(**kwargs)
         for name, value in (("shared", shared), ("use_bias", use_bias)):
-            if not isinstance(value, bool):
-                raise TypeError(f"`{name}` must be True or False. Received: {name}={value!r}")
-        self.shared = shared
-        self.use_bias = use_bias
+            check_bool(name, value)
+        self.shared = bool(shared)
+        self.use_bias = bool(use_bias)
         self._set_weight_args(
             kernel_initializer=kernel_initializer,
             bias_initializer=bias_initializer,
