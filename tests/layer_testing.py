@@ -81,3 +81,17 @@ def run_layer_test(
         seq = keras.Sequential([keras.Input(shape=input_shape[1:]), layer_cls(**init_kwargs)])
         assert tuple(seq(x).shape) == got_shapes[0]
     return layer
+
+
+def random_array(shape, seed=0):
+    """Seeded float32 N(0, 1) array, the input of most layer tests."""
+    return np.random.default_rng(seed).normal(size=shape).astype("float32")
+
+
+def to_numpy(tensor):
+    return keras.ops.convert_to_numpy(tensor)
+
+
+def numpy_weights(layer):
+    """The layer's weights as NumPy arrays, in `layer.weights` order."""
+    return [to_numpy(w) for w in layer.weights]

@@ -4,15 +4,7 @@ import pytest
 
 from attention_helpers import reference
 from attention_helpers.layers import DotProductAttention, causal_mask
-from tests.layer_testing import run_layer_test
-
-
-def _random(shape, seed=0):
-    return np.random.default_rng(seed).normal(size=shape).astype("float32")
-
-
-def _np(t):
-    return keras.ops.convert_to_numpy(t)
+from tests.layer_testing import random_array, run_layer_test, to_numpy
 
 
 def test_layer_contract(tmp_path):
@@ -29,7 +21,7 @@ def test_layer_contract(tmp_path):
 
 
 def test_matches_numpy_reference():
-    q, v, k = _random((2, 3, 4), 1), _random((2, 5, 6), 2), _random((2, 5, 4), 3)
+    q, v, k = random_array((2, 3, 4), 1), random_array((2, 5, 6), 2), random_array((2, 5, 4), 3)
     output, weights = DotProductAttention()([q, v, k], return_attention_scores=True)
     want_output, want_weights = reference.attention(q, k, v, score="dot")
     np.testing.assert_allclose(weights, want_weights, rtol=1e-5, atol=1e-6)
@@ -46,8 +38,8 @@ def test_equals_keras_attention_over_random_shapes_masks_scale_and_causal(trial)
         tv = tq  # decoder self-attention shape
     if not with_key:
         dv = dim  # the value is the key, so it needs the query's width
-    q, v = _random((batch, tq, dim), trial), _random((batch, tv, dv), trial + 100)
-    inputs = [q, v, _random((batch, tv, dim), trial + 200)] if with_key else [q, v]
+    q, v = random_array((batch, tq, dim), trial), random_array((batch, tv, dv), trial + 100)
+    inputs = [q, v, random_array((batch, tv, dim), trial + 200)] if with_key else [q, v]
     mask = None
     if with_masks:
         q_mask = rng.random((batch, tq)) > 0.3
@@ -64,72 +56,72 @@ def test_equals_keras_attention_over_random_shapes_masks_scale_and_causal(trial)
         theirs.scale.assign(1.7)
         out_a, w_a = ours(inputs, **kwargs)
         out_b, w_b = theirs(inputs, **kwargs)
-    np.testing.assert_allclose(_np(w_a), _np(w_b), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(_np(out_a), _np(out_b), rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(w_a), to_numpy(w_b), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(out_a), to_numpy(out_b), rtol=1e-5, atol=1e-5)
 
 
 def test_causal_mask_gives_exact_zeros_above_the_diagonal():
-    x = _random((2, 6, 4))
+    x = random_array((2, 6, 4))
     _, weights = DotProductAttention()([x, x], return_attention_scores=True, use_causal_mask=True)
-    weights = _np(weights)
+    weights = to_numpy(weights)
     assert np.all(weights[:, np.triu_indices(6, k=1)[0], np.triu_indices(6, k=1)[1]] == 0.0)
     np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-5)
     assert weights[0, 0, 0] == pytest.approx(1.0)
-    np.testing.assert_array_equal(_np(causal_mask(2, 3))[0], [[True, False, False], [True, True, False]])
+    np.testing.assert_array_equal(to_numpy(causal_mask(2, 3))[0], [[True, False, False], [True, True, False]])
 
 
 def test_masked_values_get_zero_weight_and_cannot_change_the_output():
-    q, v = _random((2, 3, 4)), _random((2, 5, 4), 1)
+    q, v = random_array((2, 3, 4)), random_array((2, 5, 4), 1)
     v_mask = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 1, 1]], bool)
     layer = DotProductAttention()
     out, weights = layer([q, v], mask=[None, v_mask], return_attention_scores=True)
-    assert np.all(_np(weights)[~v_mask[:, None, :].repeat(3, axis=1)] == 0.0)
+    assert np.all(to_numpy(weights)[~v_mask[:, None, :].repeat(3, axis=1)] == 0.0)
     changed = v.copy()
     changed[~v_mask] = 1e4
     # Keys are the values here, so only the unmasked ones may matter.
-    np.testing.assert_allclose(_np(layer([q, changed], mask=[None, v_mask])), _np(out), rtol=1e-6)
+    np.testing.assert_allclose(to_numpy(layer([q, changed], mask=[None, v_mask])), to_numpy(out), rtol=1e-6)
 
 
 def test_fully_masked_query_gets_zero_weights_not_nan():
-    q, v = _random((1, 2, 3)), _random((1, 4, 3))
+    q, v = random_array((1, 2, 3)), random_array((1, 4, 3))
     _, weights = DotProductAttention()([q, v], mask=[None, np.zeros((1, 4), bool)], return_attention_scores=True)
-    np.testing.assert_array_equal(_np(weights), 0.0)
+    np.testing.assert_array_equal(to_numpy(weights), 0.0)
 
 
 def test_query_mask_zeroes_outputs_and_is_passed_on():
-    q, v = _random((1, 3, 4)), _random((1, 5, 4))
+    q, v = random_array((1, 3, 4)), random_array((1, 5, 4))
     q_mask = np.array([[True, False, True]])
     layer = DotProductAttention()
-    out = _np(layer([q, v], mask=[q_mask, None]))
+    out = to_numpy(layer([q, v], mask=[q_mask, None]))
     np.testing.assert_array_equal(out[0, 1], 0.0)
-    np.testing.assert_array_equal(_np(layer.compute_mask([q, v], [q_mask, None])), q_mask)
+    np.testing.assert_array_equal(to_numpy(layer.compute_mask([q, v], [q_mask, None])), q_mask)
 
 
 def test_use_scale_multiplies_the_scores():
-    q, v = _random((1, 2, 3)), _random((1, 4, 3))
+    q, v = random_array((1, 2, 3)), random_array((1, 4, 3))
     layer = DotProductAttention(use_scale=True)
     layer([q, v])
     layer.scale.assign(3.0)
     _, weights = layer([q, v], return_attention_scores=True)
-    np.testing.assert_allclose(_np(weights), reference.softmax(3.0 * (q @ v.transpose(0, 2, 1))), rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(weights), reference.softmax(3.0 * (q @ v.transpose(0, 2, 1))), rtol=1e-5)
 
 
 def test_mixed_precision_is_finite(mixed_precision):
-    q, v = _random((2, 8, 16)) * 30, _random((2, 8, 16)) * 30  # scores far beyond float16's range
+    q, v = random_array((2, 8, 16)) * 30, random_array((2, 8, 16)) * 30  # scores far beyond float16's range
     out, weights = DotProductAttention()(
         [q, v], return_attention_scores=True, use_causal_mask=True, mask=[None, np.ones((2, 8), bool)]
     )
     assert out.dtype == "float16"
-    assert np.all(np.isfinite(_np(out))) and np.all(np.isfinite(_np(weights)))
+    assert np.all(np.isfinite(to_numpy(out))) and np.all(np.isfinite(to_numpy(weights)))
 
 
 def test_dropout_only_in_training():
-    q = _random((1, 4, 3))
+    q = random_array((1, 4, 3))
     layer = DotProductAttention(dropout=0.5, seed=1)
     _, inference = layer([q, q], return_attention_scores=True)
     _, train = layer([q, q], return_attention_scores=True, training=True)
-    np.testing.assert_allclose(_np(inference).sum(-1), 1.0, rtol=1e-5)
-    assert np.any(_np(train) == 0.0)
+    np.testing.assert_allclose(to_numpy(inference).sum(-1), 1.0, rtol=1e-5)
+    assert np.any(to_numpy(train) == 0.0)
 
 
 def test_rejects_bad_inputs():
@@ -147,6 +139,6 @@ def test_rejects_bad_inputs():
         ValueError,
         match=r"expects `value_mask` of shape \(batch, steps\) = \(1, 5\).*Received: value_mask.shape=\(1, 4\)",
     ):
-        DotProductAttention()([_random((1, 3, 4)), _random((1, 5, 4))], mask=[None, np.ones((1, 4), bool)])
+        DotProductAttention()([random_array((1, 3, 4)), random_array((1, 5, 4))], mask=[None, np.ones((1, 4), bool)])
     with pytest.raises(ValueError, match=r"`dropout` must be a number in \[0, 1\). Received: dropout=1.5"):
         DotProductAttention(dropout=1.5)

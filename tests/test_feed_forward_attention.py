@@ -4,7 +4,7 @@ import pytest
 
 from attention_helpers.layers import FeedForwardAttention
 from attention_helpers.reference import masked_softmax, softmax
-from tests.layer_testing import run_layer_test
+from tests.layer_testing import numpy_weights, random_array, run_layer_test
 
 
 def reference_pooling(h, w, b, mask=None):
@@ -12,14 +12,6 @@ def reference_pooling(h, w, b, mask=None):
     scores = np.tanh(h @ w + b)
     alpha = softmax(scores) if mask is None else masked_softmax(scores, mask)
     return np.einsum("bs,bsf->bf", alpha, np.where(mask[..., None], h, 0.0) if mask is not None else h), alpha
-
-
-def _random(shape, seed=0):
-    return np.random.default_rng(seed).normal(size=shape).astype("float32")
-
-
-def _weights(layer):
-    return [keras.ops.convert_to_numpy(w) for w in layer.weights]
 
 
 def test_layer_contract(tmp_path):
@@ -40,10 +32,10 @@ def test_layer_contract(tmp_path):
 
 @pytest.mark.parametrize("per_step_bias", [False, True])
 def test_matches_numpy_reference(per_step_bias):
-    h = _random((4, 7, 3))
+    h = random_array((4, 7, 3))
     layer = FeedForwardAttention(per_step_bias=per_step_bias, bias_initializer="random_normal")
     context, alpha = layer(h, return_attention_scores=True)
-    w, b = _weights(layer)
+    w, b = numpy_weights(layer)
     want_context, want_alpha = reference_pooling(h, w, b)
     np.testing.assert_allclose(alpha, want_alpha, rtol=1e-5, atol=1e-6)
     np.testing.assert_allclose(context, want_context, rtol=1e-5, atol=1e-6)
@@ -53,12 +45,12 @@ def test_matches_numpy_reference(per_step_bias):
 def test_variable_length_sequences_work():
     inputs = keras.Input(shape=(None, 3))
     model = keras.Model(inputs, FeedForwardAttention()(inputs))
-    assert model(_random((2, 5, 3))).shape == (2, 3)
-    assert model(_random((2, 11, 3))).shape == (2, 3)
+    assert model(random_array((2, 5, 3))).shape == (2, 3)
+    assert model(random_array((2, 11, 3))).shape == (2, 3)
 
 
 def test_masked_steps_get_exactly_zero_weight_and_cannot_change_the_output():
-    h = _random((3, 6, 2))
+    h = random_array((3, 6, 2))
     mask = np.ones((3, 6), bool)
     mask[0, 4:] = False
     mask[1, 0] = False
@@ -69,7 +61,7 @@ def test_masked_steps_get_exactly_zero_weight_and_cannot_change_the_output():
     np.testing.assert_allclose(alpha[:2].sum(axis=1), 1.0, rtol=1e-5)
     np.testing.assert_array_equal(context[2], 0.0)
     assert np.all(np.isfinite(context))
-    w, b = _weights(layer)
+    w, b = numpy_weights(layer)
     np.testing.assert_allclose(context, reference_pooling(h, w, b, mask)[0], rtol=1e-5, atol=1e-6)
     changed = h.copy()
     changed[~mask] = np.inf  # even inf in the padding cannot leak through
@@ -77,7 +69,7 @@ def test_masked_steps_get_exactly_zero_weight_and_cannot_change_the_output():
 
 
 def test_keras_masking_layer_and_mask_is_consumed():
-    h = _random((2, 5, 3))
+    h = random_array((2, 5, 3))
     h[0, 3:] = 0.0
     inputs = keras.Input(shape=(None, 3))
     masked = keras.layers.Masking(0.0)(inputs)
@@ -98,7 +90,7 @@ def test_sequential_model_after_an_lstm():
             keras.layers.Dense(1),
         ]
     )
-    assert model(_random((3, 9, 2))).shape == (3, 1)
+    assert model(random_array((3, 9, 2))).shape == (3, 1)
 
 
 @pytest.mark.parametrize("policy_dtype", ["float16", "bfloat16"])
@@ -106,7 +98,7 @@ def test_mixed_precision_is_finite(policy_dtype):
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(f"mixed_{policy_dtype}")
     try:
-        h = _random((2, 50, 4)) * 1000  # large activations saturate tanh but must not overflow
+        h = random_array((2, 50, 4)) * 1000  # large activations saturate tanh but must not overflow
         mask = np.ones((2, 50), bool)
         mask[1, 10:] = False
         layer = FeedForwardAttention()
@@ -121,7 +113,7 @@ def test_mixed_precision_is_finite(policy_dtype):
 
 
 def test_call_prints_nothing(capsys):
-    FeedForwardAttention()(_random((2, 4, 3)))
+    FeedForwardAttention()(random_array((2, 4, 3)))
     assert capsys.readouterr().out == ""
 
 
@@ -138,7 +130,7 @@ def test_rejects_bad_inputs_and_arguments():
     with pytest.raises(
         ValueError, match=r"expects `mask` of shape \(batch, steps\) = \(2, 4\).*Received: mask.shape=\(2, 3\)"
     ):
-        FeedForwardAttention()(_random((2, 4, 3)), mask=np.ones((2, 3), bool))
+        FeedForwardAttention()(random_array((2, 4, 3)), mask=np.ones((2, 3), bool))
     with pytest.raises(ValueError, match=r"`per_step_bias=True` needs `use_bias=True`"):
         FeedForwardAttention(use_bias=False, per_step_bias=True)
     with pytest.raises(TypeError, match=r"`per_step_bias` must be True or False. Received: per_step_bias=1"):

@@ -4,21 +4,13 @@ import pytest
 
 from attention_helpers.layers import SelfAttention2D
 from attention_helpers.reference import softmax
-from tests.layer_testing import run_layer_test
-
-
-def _random(shape, seed=0):
-    return np.random.default_rng(seed).normal(size=shape).astype("float32")
-
-
-def _np(t):
-    return keras.ops.convert_to_numpy(t)
+from tests.layer_testing import random_array, run_layer_test, to_numpy
 
 
 def _conv1x1(conv, x):
-    kernel = _np(conv.kernel)[0, 0]  # (in, out)
+    kernel = to_numpy(conv.kernel)[0, 0]  # (in, out)
     out = x @ kernel
-    return out + _np(conv.bias) if conv.bias is not None else out
+    return out + to_numpy(conv.bias) if conv.bias is not None else out
 
 
 def _maxpool2x2(x):
@@ -41,7 +33,7 @@ def reference(layer, x):
     beta = softmax(np.einsum("bqhd,bkhd->bhqk", q, k))
     o = np.einsum("bhqk,bkhd->bqhd", beta, v).reshape(batch, height, width, -1)
     residual = x if layer.residual is None else _conv1x1(layer.residual, x)
-    return float(_np(layer.gamma)) * o + residual, beta
+    return float(to_numpy(layer.gamma)) * o + residual, beta
 
 
 def test_layer_contract_same_channels(tmp_path):
@@ -78,10 +70,10 @@ def test_layer_contract_with_spectral_normalization_and_pooling(tmp_path):
 
 @pytest.mark.parametrize("scores", [False, True])
 def test_gamma_zero_is_the_identity(scores):
-    x = _random((2, 7, 5, 16))
+    x = random_array((2, 7, 5, 16))
     out = SelfAttention2D()(x, return_attention_scores=scores)
     out = out[0] if scores else out
-    np.testing.assert_array_equal(_np(out), x)
+    np.testing.assert_array_equal(to_numpy(out), x)
 
 
 @pytest.mark.parametrize(
@@ -96,50 +88,50 @@ def test_gamma_zero_is_the_identity(scores):
     ],
 )
 def test_matches_numpy_reference(kwargs):
-    x = _random((2, 5, 7, 16), 1)
+    x = random_array((2, 5, 7, 16), 1)
     layer = SelfAttention2D(gamma_initializer=0.7, **kwargs)
     if kwargs.get("activation"):
         layer.build(x.shape)
         layer.activation = keras.activations.get("linear")  # the reference has no activation
     out, beta = layer(x, return_attention_scores=True)
     want_out, want_beta = reference(layer, x)
-    np.testing.assert_allclose(_np(beta), want_beta, rtol=1e-4, atol=1e-6)
-    np.testing.assert_allclose(_np(out), want_out, rtol=1e-4, atol=1e-5)
-    np.testing.assert_allclose(_np(beta).sum(axis=-1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(to_numpy(beta), want_beta, rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(out), want_out, rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(beta).sum(axis=-1), 1.0, rtol=1e-5)
     # The fused path (no scores requested) computes the same output.
-    np.testing.assert_allclose(_np(layer(x)), _np(out), rtol=1e-4, atol=1e-5)
+    np.testing.assert_allclose(to_numpy(layer(x)), to_numpy(out), rtol=1e-4, atol=1e-5)
 
 
 def test_attention_spans_all_positions_not_just_one_row():
-    x = _random((1, 6, 6, 8), 2)
+    x = random_array((1, 6, 6, 8), 2)
     layer = SelfAttention2D(gamma_initializer=1.0)
-    before = _np(layer(x))
+    before = to_numpy(layer(x))
     changed = x.copy()
     changed[0, 5, 4] += 3.0  # a pixel in another row and column than the query (0, 0)
-    after = _np(layer(changed))
+    after = to_numpy(layer(changed))
     assert not np.allclose(before[0, 0, 0], after[0, 0, 0])
     _, beta = layer(x, return_attention_scores=True)
-    assert _np(beta).shape == (1, 1, 36, 36) and np.all(_np(beta) > 0)
+    assert to_numpy(beta).shape == (1, 1, 36, 36) and np.all(to_numpy(beta) > 0)
 
 
 def test_unknown_spatial_size():
     inputs = keras.Input(shape=(None, None, 64))
     model = keras.Model(inputs, SelfAttention2D(gamma_initializer=0.5)(inputs))
     for shape in ((1, 10, 10, 64), (2, 3, 7, 64)):
-        assert model(_random(shape)).shape == shape
+        assert model(random_array(shape)).shape == shape
     inputs = keras.Input(shape=(None, None, 8))
     _, beta = SelfAttention2D()(inputs, return_attention_scores=True)
     assert tuple(beta.shape) == (None, 1, None, None)
 
 
 def test_heads_change_scores_not_output_shape():
-    x = _random((2, 4, 4, 16))
+    x = random_array((2, 4, 4, 16))
     out, beta = SelfAttention2D(num_heads=2)(x, return_attention_scores=True)  # key channels 16 // 8 = 2
     assert out.shape == x.shape and beta.shape == (2, 2, 16, 16)
 
 
 def test_pooled_keys_values_quarter_the_keys():
-    _, beta = SelfAttention2D(pool_keys_values=True)(_random((1, 6, 5, 8)), return_attention_scores=True)
+    _, beta = SelfAttention2D(pool_keys_values=True)(random_array((1, 6, 5, 8)), return_attention_scores=True)
     assert beta.shape == (1, 1, 30, 9)  # 3 x 3 pooled positions (width 5 padded to 6)
 
 
@@ -148,13 +140,13 @@ def test_mixed_precision_without_nan(policy_dtype):
     previous = keras.config.dtype_policy()
     keras.config.set_dtype_policy(f"mixed_{policy_dtype}")
     try:
-        x = _random((2, 8, 8, 16)) * 50  # scores far beyond float16 range
+        x = random_array((2, 8, 8, 16)) * 50  # scores far beyond float16 range
         layer = SelfAttention2D(gamma_initializer=1.0, num_heads=2)
         for scores in (False, True):
             out = layer(x, return_attention_scores=scores)
             out = out[0] if scores else out
             assert out.dtype == policy_dtype
-            assert np.all(np.isfinite(_np(keras.ops.cast(out, "float32"))))
+            assert np.all(np.isfinite(to_numpy(keras.ops.cast(out, "float32"))))
         assert layer.gamma.dtype == "float32"
     finally:
         keras.config.set_dtype_policy(previous)

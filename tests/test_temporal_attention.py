@@ -4,7 +4,7 @@ import pytest
 
 from attention_helpers.layers import TemporalAttention
 from attention_helpers.reference import masked_softmax, softmax
-from tests.layer_testing import run_layer_test
+from tests.layer_testing import numpy_weights, random_array, run_layer_test
 
 
 def reference_block(x, kernel, bias, shared, mask=None):
@@ -17,14 +17,6 @@ def reference_block(x, kernel, bias, shared, mask=None):
         weights = np.broadcast_to(weights.mean(axis=1, keepdims=True), weights.shape)
     weights = np.transpose(weights, (0, 2, 1))
     return x * weights, weights
-
-
-def _random(shape, seed=0):
-    return np.random.default_rng(seed).normal(size=shape).astype("float32")
-
-
-def _weights(layer):
-    return [keras.ops.convert_to_numpy(w) for w in layer.weights]
 
 
 @pytest.mark.parametrize("shared", [False, True])
@@ -43,10 +35,10 @@ def test_layer_contract(tmp_path, shared):
 
 @pytest.mark.parametrize("shared", [False, True])
 def test_matches_numpy_reference_and_sums_to_one(shared):
-    x = _random((4, 7, 3))
+    x = random_array((4, 7, 3))
     layer = TemporalAttention(shared=shared, bias_initializer="random_normal")
     outputs, weights = layer(x, return_attention_scores=True)
-    kernel, bias = _weights(layer)
+    kernel, bias = numpy_weights(layer)
     assert bias.shape == (3, 7)  # one bias over the steps per feature
     want_out, want_weights = reference_block(x, kernel, bias, shared)
     np.testing.assert_allclose(weights, want_weights, rtol=1e-5, atol=1e-6)
@@ -55,7 +47,7 @@ def test_matches_numpy_reference_and_sums_to_one(shared):
 
 
 def test_shared_gives_identical_weights_across_features_and_per_feature_does_not():
-    x = _random((2, 6, 5))
+    x = random_array((2, 6, 5))
     _, shared = TemporalAttention(shared=True, bias_initializer="random_normal")(x, return_attention_scores=True)
     shared = keras.ops.convert_to_numpy(shared)
     np.testing.assert_allclose(shared, np.repeat(shared[:, :, :1], 5, axis=2), rtol=1e-6)
@@ -65,7 +57,7 @@ def test_shared_gives_identical_weights_across_features_and_per_feature_does_not
 
 
 def test_masked_steps_get_exactly_zero_weight_and_cannot_change_the_output():
-    x = _random((3, 8, 2))
+    x = random_array((3, 8, 2))
     mask = np.ones((3, 8), bool)
     mask[0, 5:] = False
     mask[1, :2] = False
@@ -76,7 +68,7 @@ def test_masked_steps_get_exactly_zero_weight_and_cannot_change_the_output():
     assert np.all(weights[~mask] == 0.0)
     np.testing.assert_allclose(weights[:2].sum(axis=1), 1.0, rtol=1e-5)
     assert np.all(weights[2] == 0.0) and np.all(np.isfinite(outputs))
-    kernel, bias = _weights(layer)
+    kernel, bias = numpy_weights(layer)
     np.testing.assert_allclose(weights, reference_block(x, kernel, bias, False, mask)[1], rtol=1e-5, atol=1e-7)
     changed = x.copy()
     changed[~mask] = 1e3
@@ -85,7 +77,7 @@ def test_masked_steps_get_exactly_zero_weight_and_cannot_change_the_output():
 
 
 def test_keras_masking_reaches_the_layer_and_is_passed_on_to_an_lstm():
-    x = _random((2, 6, 3))
+    x = random_array((2, 6, 3))
     x[0, 4:] = 0.0  # padding
     inputs = keras.Input(shape=(6, 3))
     masked = keras.layers.Masking(mask_value=0.0)(inputs)
@@ -110,12 +102,12 @@ def test_works_before_and_after_an_lstm_in_sequential_models(placement):
     else:
         layers += [keras.layers.LSTM(5, return_sequences=True), TemporalAttention(shared=True), keras.layers.Flatten()]
     model = keras.Sequential([*layers, keras.layers.Dense(1)])
-    assert model(_random((2, 10, 3))).shape == (2, 1)
+    assert model(random_array((2, 10, 3))).shape == (2, 1)
 
 
 def test_mixed_precision(mixed_precision):
     layer = TemporalAttention()
-    outputs, weights = layer(_random((2, 12, 3)) * 100, return_attention_scores=True)
+    outputs, weights = layer(random_array((2, 12, 3)) * 100, return_attention_scores=True)
     assert outputs.dtype == "float16" and layer.kernel.dtype == "float32"
     weights = keras.ops.convert_to_numpy(weights).astype("float32")
     assert np.all(np.isfinite(weights)) and np.all(np.isfinite(keras.ops.convert_to_numpy(outputs)))
@@ -149,9 +141,9 @@ def test_rejects_mask_of_the_wrong_shape():
         ValueError,
         match=r"expects `mask` of shape \(batch, steps\) = \(2, 5\), matching inputs.shape=\(2, 5, 3\). Received: mask.shape=\(2, 4\)",
     ):
-        TemporalAttention()(_random((2, 5, 3)), mask=np.ones((2, 4), bool))
+        TemporalAttention()(random_array((2, 5, 3)), mask=np.ones((2, 4), bool))
     with pytest.raises(ValueError, match=r"Received: mask.shape=\(2, 5, 3\)"):
-        TemporalAttention()(_random((2, 5, 3)), mask=np.ones((2, 5, 3), bool))
+        TemporalAttention()(random_array((2, 5, 3)), mask=np.ones((2, 5, 3), bool))
 
 
 def test_rejects_bad_constructor_arguments():
