@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import json
 import re
+import tomllib
 from pathlib import Path
 
 import pytest
-import tomllib
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = sorted((ROOT / "notebooks").glob("*.ipynb"))
@@ -137,7 +137,18 @@ def test_requirements_are_pinned_and_install_the_package():
     for line in pins:
         assert re.match(r"^[A-Za-z0-9_.\-\[\]]+==[\w.]+$", line), f"not pinned exactly: {line!r}"
     names = {line.split("==")[0].lower() for line in pins}
-    needed = {"tensorflow", "keras", "numpy", "matplotlib", "jupyterlab", "ipywidgets", "nbval", "pytest", "ruff"}
+    needed = {
+        "tensorflow-cpu",
+        "scikit-learn",
+        "keras",
+        "numpy",
+        "matplotlib",
+        "jupyterlab",
+        "ipywidgets",
+        "nbval",
+        "pytest",
+        "ruff",
+    }
     assert needed <= names, f"missing pins: {needed - names}"
 
 
