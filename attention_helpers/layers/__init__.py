@@ -6,6 +6,7 @@ Every layer is registered for `.keras` saving under the package name "attention_
 from attention_helpers.layers.dense import DenseAttention
 from attention_helpers.layers.dot_product import DotProductAttention, causal_mask
 from attention_helpers.layers.feed_forward import FeedForwardAttention
+from attention_helpers.layers.multi_head import MultiHeadAttention
 from attention_helpers.layers.position import PositionEmbedding
 from attention_helpers.layers.self_attention_2d import SelfAttention2D
 from attention_helpers.layers.temporal import TemporalAttention
@@ -14,6 +15,7 @@ __all__ = [
     "DenseAttention",
     "DotProductAttention",
     "FeedForwardAttention",
+    "MultiHeadAttention",
     "PositionEmbedding",
     "SelfAttention2D",
     "TemporalAttention",

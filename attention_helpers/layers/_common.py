@@ -79,22 +79,27 @@ class KernelBiasArgs:
             setattr(self, name, getattr(keras, module).get(args[name]))
 
     def _add_kernel_and_bias(self, kernel_shape, bias_shape):
-        self.kernel = self.add_weight(
-            name="kernel",
+        self.kernel, self.bias = self._make_kernel_and_bias(kernel_shape, bias_shape)
+
+    def _make_kernel_and_bias(self, kernel_shape, bias_shape, prefix=""):
+        """Create and return `(kernel, bias)` named `{prefix}kernel`, `{prefix}bias`; bias None without a shape."""
+        kernel = self.add_weight(
+            name=f"{prefix}kernel",
             shape=kernel_shape,
             initializer=self.kernel_initializer,
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
-        self.bias = None
+        bias = None
         if bias_shape is not None:
-            self.bias = self.add_weight(
-                name="bias",
+            bias = self.add_weight(
+                name=f"{prefix}bias",
                 shape=bias_shape,
                 initializer=self.bias_initializer,
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )
+        return kernel, bias
 
     def _weight_args_config(self):
         return {name: getattr(keras, module).serialize(getattr(self, name)) for name, module in self._WEIGHT_ARGS}
