@@ -7,7 +7,7 @@ from attention_helpers.layers.dense import DenseAttention
 from attention_helpers.layers.dot_product import DotProductAttention, causal_mask
 from attention_helpers.layers.feed_forward import FeedForwardAttention
 from attention_helpers.layers.multi_head import MultiHeadAttention
-from attention_helpers.layers.position import PositionEmbedding
+from attention_helpers.layers.position import PositionEmbedding, SinusoidalPositionEncoding
 from attention_helpers.layers.self_attention_2d import SelfAttention2D
 from attention_helpers.layers.temporal import TemporalAttention
 
@@ -18,6 +18,7 @@ __all__ = [
     "MultiHeadAttention",
     "PositionEmbedding",
     "SelfAttention2D",
+    "SinusoidalPositionEncoding",
     "TemporalAttention",
     "causal_mask",
 ]
