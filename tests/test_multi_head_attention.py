@@ -238,3 +238,15 @@ def test_rejects_mismatched_inputs_and_masks():
         match=r"expects `attention_mask` of shape \(batch, Tq, Tv\) = \(1, 3, 5\). Received: attention_mask.shape=\(1, 5, 3\)",
     ):
         layer(q, v, attention_mask=np.ones((1, 5, 3), bool))
+
+
+def test_projections_start_from_different_draws():
+    # One unseeded Keras 3 initializer reused for same-shaped kernels would give them equal values.
+    layer = MultiHeadAttention(num_heads=2, key_dim=3, bias_initializer="random_normal")
+    layer.build((None, 4, 6), (None, 4, 6))
+    kernels = [to_numpy(w) for w in (layer.query_kernel, layer.key_kernel, layer.value_kernel)]
+    biases = [to_numpy(w) for w in (layer.query_bias, layer.key_bias, layer.value_bias)]
+    for group in (kernels, biases):
+        for i in range(3):
+            for j in range(i + 1, 3):
+                assert not np.allclose(group[i], group[j])
