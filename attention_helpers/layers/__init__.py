@@ -10,6 +10,7 @@ from attention_helpers.layers.multi_head import MultiHeadAttention
 from attention_helpers.layers.position import PositionEmbedding, SinusoidalPositionEncoding
 from attention_helpers.layers.self_attention_2d import SelfAttention2D
 from attention_helpers.layers.temporal import TemporalAttention
+from attention_helpers.layers.transformer import TransformerBlock
 
 __all__ = [
     "DenseAttention",
@@ -20,5 +21,6 @@ __all__ = [
     "SelfAttention2D",
     "SinusoidalPositionEncoding",
     "TemporalAttention",
+    "TransformerBlock",
     "causal_mask",
 ]
