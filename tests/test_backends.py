@@ -42,3 +42,7 @@ def test_layers_agree_across_backends(tmp_path, backend):
     # Masks and causal masks give exact zeros on both backends.
     assert np.all(other["temporal/1"][0, 4:] == 0.0)
     assert np.all(other["feed_forward/1"][0, 4:] == 0.0)
+    for name in ("multi_head", "transformer_post_norm", "transformer_pre_norm"):
+        weights = other[f"{name}/1"]  # (batch, heads, Tq, Tv)
+        assert np.all(weights[0, :, :, 4:] == 0.0), name
+        assert np.all(weights[np.broadcast_to(~np.tri(*weights.shape[2:], dtype=bool), weights.shape)] == 0.0), name
