@@ -34,6 +34,13 @@ def fresh_initializer(initializer):
     return initializer.__class__.from_config(initializer.get_config())
 
 
+def output_spec(layer, shapes, return_attention_scores):
+    """`compute_output_spec` from `compute_output_shape`'s result: the output, or `(output, scores)`."""
+    if return_attention_scores:
+        return tuple(keras.KerasTensor(shape, dtype=layer.compute_dtype) for shape in shapes)
+    return keras.KerasTensor(shapes, dtype=layer.compute_dtype)
+
+
 def check_rank(layer, input_shape, expected_rank, description, argument="inputs"):
     """Raise a ValueError naming the layer, the expected shape and the received one."""
     if len(input_shape) != expected_rank:

@@ -10,6 +10,7 @@ from attention_helpers.layers._common import (
     SERIALIZATION_PACKAGE,
     check_rank,
     check_sequence_mask,
+    output_spec,
     stable_softmax,
 )
 
@@ -165,9 +166,7 @@ class DotProductAttention(keras.layers.Layer):
         self, inputs, mask=None, training=False, return_attention_scores=False, use_causal_mask=False
     ):
         shape = self.compute_output_shape([tuple(t.shape) for t in inputs], return_attention_scores)
-        if return_attention_scores:
-            return tuple(keras.KerasTensor(s, dtype=self.compute_dtype) for s in shape)
-        return keras.KerasTensor(shape, dtype=self.compute_dtype)
+        return output_spec(self, shape, return_attention_scores)
 
     def get_config(self):
         base_config = super().get_config()

@@ -14,6 +14,7 @@ from attention_helpers.layers._common import (
     check_known,
     check_rank,
     check_sequence_mask,
+    output_spec,
     stable_softmax,
 )
 from attention_helpers.layers.dot_product import causal_mask
@@ -266,25 +267,11 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
             return output, (query_shape[0], self.num_heads, query_shape[1], value_shape[1])
         return output
 
-    def compute_output_spec(
-        self,
-        query,
-        value,
-        key=None,
-        query_mask=None,
-        value_mask=None,
-        key_mask=None,
-        attention_mask=None,
-        return_attention_scores=False,
-        training=None,
-        use_causal_mask=False,
-    ):
+    def compute_output_spec(self, query, value, key=None, return_attention_scores=False, **call_kwargs):
         shapes = self.compute_output_shape(
             query.shape, value.shape, None if key is None else key.shape, return_attention_scores
         )
-        if return_attention_scores:
-            return tuple(keras.KerasTensor(s, dtype=self.compute_dtype) for s in shapes)
-        return keras.KerasTensor(shapes, dtype=self.compute_dtype)
+        return output_spec(self, shapes, return_attention_scores)
 
     def get_config(self):
         base_config = super().get_config()

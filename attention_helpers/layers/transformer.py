@@ -13,6 +13,7 @@ from attention_helpers.layers._common import (
     check_rank,
     check_sequence_mask,
     fresh_initializer,
+    output_spec,
 )
 from attention_helpers.layers.multi_head import MultiHeadAttention
 
@@ -192,9 +193,7 @@ class TransformerBlock(keras.layers.Layer):
         self, inputs, mask=None, training=None, use_causal_mask=False, return_attention_scores=False
     ):
         shapes = self.compute_output_shape(tuple(inputs.shape), return_attention_scores)
-        if return_attention_scores:
-            return tuple(keras.KerasTensor(s, dtype=self.compute_dtype) for s in shapes)
-        return keras.KerasTensor(shapes, dtype=self.compute_dtype)
+        return output_spec(self, shapes, return_attention_scores)
 
     def get_config(self):
         base_config = super().get_config()
