@@ -27,7 +27,15 @@ def _inputs():
         "image": rng.normal(size=(2, 5, 6, 16)).astype("float32"),
         "key": rng.normal(size=(2, 6, 4)).astype("float32"),
         "attention_mask": rng.random((2, 5, 6)) > 0.3,
+        "tokens": np.array([[3, 1, 4, 1, 5, 9], [2, 7, 1, 0, 0, 0]], "int32"),  # 0 is padding
     }
+
+
+def _embedded_transformer():
+    """Embedding(mask_zero=True) into a TransformerBlock: the mask reaches it implicitly."""
+    tokens = keras.Input(shape=(6,), dtype="int32")
+    embedded = keras.layers.Embedding(10, 8, mask_zero=True)(tokens)
+    return keras.Model(tokens, layers.TransformerBlock(2, 4, 8)(embedded, return_attention_scores=True))
 
 
 def _cases(x):
@@ -83,6 +91,7 @@ def _cases(x):
             )
             for name, norm_first in (("post_norm", False), ("pre_norm", True))
         },
+        "transformer_implicit_mask": (_embedded_transformer(), lambda model: model(x["tokens"])),
     }
 
 

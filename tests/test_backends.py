@@ -25,3 +25,4 @@ def test_layers_agree_across_backends(tmp_path, backend):
         weights = other[f"{name}/1"]  # (batch, heads, Tq, Tv)
         assert np.all(weights[0, :, :, 4:] == 0.0), name
         assert np.all(weights[np.broadcast_to(~np.tri(*weights.shape[2:], dtype=bool), weights.shape)] == 0.0), name
+    assert np.all(other["transformer_implicit_mask/1"][1, :, :, 3:] == 0.0)  # Embedding(mask_zero=True) padding
