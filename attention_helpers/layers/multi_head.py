@@ -51,8 +51,9 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
     in the same order), so `layer.set_weights(keras_layer.get_weights())` copies a Keras layer into
     this one, and the two then give the same outputs and scores. Differences, all deliberate:
 
-    - a query row whose keys are all masked gets all-zero weights (its output is the output bias);
-      Keras does the same when it returns scores, but averages every value when it does not;
+    - a query row whose keys are all masked gets all-zero weights (its output is the output bias).
+      Keras does the same when it returns scores; when it does not, it calls
+      `keras.ops.dot_product_attention`, which gives such a row uniform weights over every value;
     - an explicit `query_mask=` is honoured (Keras's layer reads only the query's implicit mask);
     - inputs are `(batch, steps, features)`: there is no `attention_axes`, `sliding_window`,
       `use_gate` or `flash_attention`;
@@ -243,8 +244,8 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
         dropped = self.dropout_layer(weights, training=training)
         heads = ops.einsum("bnqk,bknd->bqnd", dropped, v)  # (batch, Tq, heads, value_dim)
 
-        # Concatenating the heads and multiplying by W_o as a matrix is one einsum over (heads, value_dim):
-        # (batch, Tq, heads, value_dim) -> (batch, Tq, heads * value_dim)
+        # Concatenate the heads, then apply W_o as one matrix (an einsum over heads and value_dim
+        # would do both at once): (batch, Tq, heads, value_dim) -> (batch, Tq, heads * value_dim)
         shape = ops.shape(heads)
         concatenated = ops.reshape(heads, (shape[0], shape[1], self.num_heads * self.value_dim))
         output_shape = tuple(self.output_kernel.shape[2:])
