@@ -109,3 +109,13 @@ def test_attention_argmax_pixel(capsys):
     assert not exercises.check_attention_argmax_pixel((0, 7), row, 4)
     with pytest.raises(TypeError, match=r"`answer` must be a \(row, column\) pair"):
         exercises.check_attention_argmax_pixel(7, row, 4)
+
+
+def test_attention_argmax_pixel_on_the_diagonal_is_not_a_swap(capsys):
+    row = np.zeros(64)
+    row[5 * 8 + 5] = 1.0  # width 8: pixel (5, 5), its own swap
+    assert exercises.check_attention_argmax_pixel((5, 5), row, 8)
+    assert capsys.readouterr().out.startswith("✓ Correct")
+    assert exercises.check_attention_argmax_pixel([np.int64(5), 5], row, 8)
+    assert not exercises.check_attention_argmax_pixel((5, 4), row, 8)
+    assert "is not it" in capsys.readouterr().out
