@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import importlib
 
-from attention_helpers._setup import setup_notebook
+from attention_helpers._setup import setup_notebook, versions
 
 __version__ = "0.1.0"
 
 _SUBMODULES = ("activations", "data", "exercises", "layers", "models", "plotting", "reference", "widgets")
 
-__all__ = ["__version__", "setup_notebook", *_SUBMODULES]
+__all__ = ["__version__", "setup_notebook", "versions", *_SUBMODULES]
 
 
 def __getattr__(name):

@@ -29,10 +29,6 @@ PLOT_DEFAULTS = {
 }
 
 
-def _major_minor(version):
-    return ".".join(str(version).split(".")[:2])
-
-
 def _quiet_tensorflow_env():
     # Must happen before TensorFlow is imported to silence its C++ start-up messages.
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
@@ -70,6 +66,29 @@ def _import_keras(quiet):
     return importlib.import_module("keras")
 
 
+def versions():
+    """The versions that matter for a bug report: Python, NumPy, Keras and its backend.
+
+    `setup_notebook` prints none of them, so that a notebook's stored output is the same on every
+    Python and patch release; call this (or print it) when you need them.
+
+    Returns:
+        dict with keys "python", "numpy", "keras", "backend" and "backend_version" (full version
+        strings). Importing Keras here loads its backend.
+    """
+    keras = importlib.import_module("keras")
+    backend = keras.backend.backend()
+    module = {"tensorflow": "tensorflow", "jax": "jax", "torch": "torch"}.get(backend)
+    backend_version = importlib.import_module(module).__version__ if module else "?"
+    return {
+        "python": platform.python_version(),
+        "numpy": np.__version__,
+        "keras": keras.__version__,
+        "backend": backend,
+        "backend_version": backend_version,
+    }
+
+
 def setup_notebook(seed=0, *, deterministic=True, quiet=True):
     """Seed everything, quiet the logs, make training deterministic and set plot defaults.
 
@@ -79,11 +98,11 @@ def setup_notebook(seed=0, *, deterministic=True, quiet=True):
         seed: non-negative int, seeds Python's `random`, NumPy and Keras
             (`keras.utils.set_random_seed`).
         deterministic: on the TensorFlow backend, turn on op determinism so that the same
-            seed gives the same trained model (and the same stored notebook outputs).
+            seed gives the same trained model on the same machine.
         quiet: silence TensorFlow's C++ and Python logging and Python warnings.
 
-    Prints one line with the Python, Keras and backend versions (major.minor, so the line is the
-    same on every patch release) and the seed; returns None.
+    Prints one line with the backend and the seed, and nothing that depends on the machine or on
+    the Python and package versions (`versions()` returns those); returns None.
     """
     seed = check_int("seed", seed, minimum=0)
     deterministic = check_bool("deterministic", deterministic)
@@ -96,25 +115,17 @@ def setup_notebook(seed=0, *, deterministic=True, quiet=True):
     keras = _import_keras(quiet)  # imported here, after the environment is set
 
     backend = keras.backend.backend()
-    backend_version = "?"
     if backend == "tensorflow":
         import tensorflow as tf
 
-        backend_version = tf.__version__
         if quiet:
             tf.get_logger().setLevel(logging.ERROR)
         if deterministic:
             tf.config.experimental.enable_op_determinism()
-    elif backend == "jax":
-        import jax
-
-        backend_version = jax.__version__
-    elif backend == "torch":
+    elif backend == "torch" and deterministic:
         import torch
 
-        backend_version = torch.__version__
-        if deterministic:
-            torch.use_deterministic_algorithms(True, warn_only=True)
+        torch.use_deterministic_algorithms(True, warn_only=True)
 
     random.seed(seed)
     np.random.seed(seed)  # noqa: NPY002 (seeds the legacy global generator that older code uses)
@@ -125,8 +136,8 @@ def setup_notebook(seed=0, *, deterministic=True, quiet=True):
     matplotlib.rcParams.update(PLOT_DEFAULTS)
 
     print(
-        f"Python {_major_minor(platform.python_version())} | Keras {_major_minor(keras.__version__)} | "
-        f"backend {backend} {_major_minor(backend_version)} | seed {seed}"
-        + (" | deterministic" if deterministic else ""),
+        f"attention_helpers ready: Keras 3 on {backend} | seed {seed}"
+        + (" | deterministic" if deterministic else "")
+        + " | ah.versions() lists the versions",
         file=sys.stdout,
     )

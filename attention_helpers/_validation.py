@@ -41,6 +41,13 @@ def check_bool(name, value):
     return bool(value)
 
 
+def check_rate(name, value):
+    """A dropout rate: a number in [0, 1), returned as a float."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real) or not 0.0 <= value < 1.0:
+        raise ValueError(f"`{name}` must be a number in [0, 1). Received: {name}={value!r}")
+    return float(value)
+
+
 def check_one_of(name, value, allowed):
     if value not in allowed:
         raise ValueError(

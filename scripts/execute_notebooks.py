@@ -7,14 +7,21 @@ ones nbval will compare against.
 
     python scripts/execute_notebooks.py                 # every notebook under notebooks/
     python scripts/execute_notebooks.py notebooks/01_dense_attention.ipynb
+    taskset -c 0 python scripts/execute_notebooks.py --check   # time them on one CPU, write nothing
 
 For each notebook it prints the wall time (kernel start included) and the kernel's peak resident
-memory. It fails, and writes nothing, when a cell errors or writes to stderr.
+memory, and shuts the kernel down before the next one starts. It fails, and writes nothing, when a
+cell errors or writes to stderr.
+
+`execute_notebook` is also what `scripts/run_in_env.py` (other environments) and
+`scripts/check_claims_across_seeds.py` (other seeds) run.
 """
 
 from __future__ import annotations
 
 import argparse
+import dataclasses
+import os
 import sys
 import time
 from pathlib import Path
@@ -23,21 +30,43 @@ import nbformat
 from jupyter_client.kernelspec import KernelSpec, KernelSpecManager
 from jupyter_client.manager import KernelManager
 from nbclient import NotebookClient
+from nbclient.exceptions import CellExecutionError
 
 ROOT = Path(__file__).resolve().parent.parent
 NOTEBOOKS = ROOT / "notebooks"
 KERNEL_NAME = "python3"
 
 
-class CurrentEnvSpecManager(KernelSpecManager):
-    """Always start `sys.executable -m ipykernel_launcher`, whatever kernels are installed."""
+class FixedSpecManager(KernelSpecManager):
+    """Always start `argv_prefix + [python, -m, ipykernel_launcher, ...]`, whatever kernels are installed."""
+
+    def __init__(self, python, argv_prefix=(), **kwargs):
+        super().__init__(**kwargs)
+        self.python = str(python)
+        self.argv_prefix = list(argv_prefix)
 
     def get_kernel_spec(self, kernel_name):
         return KernelSpec(
-            argv=[sys.executable, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
+            argv=[*self.argv_prefix, self.python, "-m", "ipykernel_launcher", "-f", "{connection_file}"],
             display_name="Python 3 (ipykernel)",
             language="python",
         )
+
+
+@dataclasses.dataclass
+class Run:
+    """What one execution of a notebook gave."""
+
+    notebook: nbformat.NotebookNode
+    seconds: float  # wall time, kernel start included
+    peak_mb: float  # the kernel's peak resident memory (VmHWM)
+    stderr: list  # "cell i: ..." for every stderr output
+    failed_cell: int | None = None  # index of the cell that raised, if any
+    error: str = ""  # "AssertionError: ..." of that cell
+
+    @property
+    def ok(self):
+        return self.failed_cell is None and not self.stderr
 
 
 def peak_rss_mb(pid):
@@ -59,34 +88,54 @@ def clean(nb):
     return nb
 
 
-def execute(path, timeout):
-    nb = nbformat.read(path, as_version=4)
-    km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=CurrentEnvSpecManager())
+def execute_notebook(nb, cwd=NOTEBOOKS, timeout=600, python=sys.executable, argv_prefix=(), env=None):
+    """Run every cell of `nb` (in place) in a fresh kernel started in `cwd`; return a `Run`.
+
+    Args:
+        nb: a notebook (nbformat v4); its outputs are replaced.
+        cwd: the kernel's working directory.
+        timeout: seconds allowed per cell.
+        python: the interpreter whose ipykernel runs the notebook (another environment's, for profiles).
+        argv_prefix: put before the kernel command, e.g. `["taskset", "-c", "0"]` for one CPU.
+        env: extra environment variables for the kernel.
+
+    The kernel is shut down before this returns, whatever happened.
+    """
+    km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=FixedSpecManager(python, argv_prefix))
     client = NotebookClient(
         nb,
         km=km,
         timeout=timeout,
-        resources={"metadata": {"path": str(path.parent)}},
+        resources={"metadata": {"path": str(cwd)}},
         store_widget_state=True,
         record_timing=False,
     )
     start = time.perf_counter()
-    peak = float("nan")
-    with client.setup_kernel():
-        pid = km.provisioner.process.pid if km.provisioner and km.provisioner.process else None
-        for index, cell in enumerate(nb.cells):
-            client.execute_cell(cell, index)
-        if pid:
-            peak = peak_rss_mb(pid)
-        client.set_widgets_metadata()
+    peak, failed_cell, error = float("nan"), None, ""
+    kernel_env = {**os.environ, **(env or {})}
+    try:
+        with client.setup_kernel(env=kernel_env):
+            pid = km.provisioner.process.pid if km.provisioner and km.provisioner.process else None
+            for index, cell in enumerate(nb.cells):
+                try:
+                    client.execute_cell(cell, index)
+                except CellExecutionError as exc:
+                    failed_cell, error = index, f"{exc.ename}: {exc.evalue}"
+                    break
+            if pid:
+                peak = peak_rss_mb(pid)
+            client.set_widgets_metadata()
+    finally:
+        if km.has_kernel:
+            km.shutdown_kernel(now=True)
     elapsed = time.perf_counter() - start
-    problems = [
+    stderr = [
         f"cell {i}: stderr: {''.join(o.get('text', ''))[:300]!r}"
         for i, cell in enumerate(nb.cells)
         for o in cell.get("outputs", [])
         if o.get("output_type") == "stream" and o.get("name") == "stderr"
     ]
-    return clean(nb), elapsed, peak, problems
+    return Run(clean(nb), elapsed, peak, stderr, failed_cell, error)
 
 
 def main(argv=None):
@@ -99,15 +148,16 @@ def main(argv=None):
     failed = False
     for path in paths:
         path = path.resolve()
-        nb, elapsed, peak, problems = execute(path, args.timeout)
+        run = execute_notebook(nbformat.read(path, as_version=4), cwd=path.parent, timeout=args.timeout)
         label = path.relative_to(ROOT)
-        print(f"{label}: {elapsed:.1f} s (kernel start included), kernel peak RSS {peak:.0f} MB")
-        if problems:
+        print(f"{label}: {run.seconds:.1f} s (kernel start included), kernel peak RSS {run.peak_mb:.0f} MB")
+        if not run.ok:
             failed = True
-            print("  not written, stderr output found:\n  " + "\n  ".join(problems))
+            problems = run.stderr + ([f"cell {run.failed_cell}: {run.error}"] if run.failed_cell is not None else [])
+            print("  not written:\n  " + "\n  ".join(problems))
             continue
         if not args.check:
-            nbformat.write(nb, path)
+            nbformat.write(run.notebook, path)
     return 1 if failed else 0
 
 

@@ -25,7 +25,17 @@ def _inputs():
         "mask": mask,
         "query": rng.normal(size=(2, 5, 3)).astype("float32"),
         "image": rng.normal(size=(2, 5, 6, 16)).astype("float32"),
+        "key": rng.normal(size=(2, 6, 4)).astype("float32"),
+        "attention_mask": rng.random((2, 5, 6)) > 0.3,
+        "tokens": np.array([[3, 1, 4, 1, 5, 9], [2, 7, 1, 0, 0, 0]], "int32"),  # 0 is padding
     }
+
+
+def _embedded_transformer():
+    """Embedding(mask_zero=True) into a TransformerBlock: the mask reaches it implicitly."""
+    tokens = keras.Input(shape=(6,), dtype="int32")
+    embedded = keras.layers.Embedding(10, 8, mask_zero=True)(tokens)
+    return keras.Model(tokens, layers.TransformerBlock(2, 4, 8)(embedded, return_attention_scores=True))
 
 
 def _cases(x):
@@ -65,6 +75,27 @@ def _cases(x):
             lambda layer: layer(x["image"], return_attention_scores=True),
         ),
         "position": (layers.PositionEmbedding(8), lambda layer: layer(x["seq"])),
+        "sinusoidal": (layers.SinusoidalPositionEncoding(), lambda layer: layer(x["seq"], start_index=2)),
+        "multi_head": (
+            layers.MultiHeadAttention(num_heads=2, key_dim=3, bias_initializer="random_normal"),
+            lambda layer: layer(
+                x["query"], x["seq"], value_mask=x["mask"], use_causal_mask=True, return_attention_scores=True
+            ),
+        ),
+        "multi_head_key": (
+            layers.MultiHeadAttention(num_heads=3, key_dim=2, value_dim=4, output_shape=(2, 3)),
+            lambda layer: layer(
+                x["query"], x["seq"], key=x["key"], attention_mask=x["attention_mask"], return_attention_scores=True
+            ),
+        ),
+        **{
+            f"transformer_{name}": (
+                layers.TransformerBlock(num_heads=2, key_dim=4, ff_dim=8, norm_first=norm_first),
+                lambda layer: layer(x["seq"], mask=x["mask"], use_causal_mask=True, return_attention_scores=True),
+            )
+            for name, norm_first in (("post_norm", False), ("pre_norm", True))
+        },
+        "transformer_implicit_mask": (_embedded_transformer(), lambda model: model(x["tokens"])),
     }
 
 

@@ -25,12 +25,19 @@ def run_layer_test(
     call_kwargs=None,
     input_data=None,
     sequential=True,
+    unpack_inputs=False,
 ):
     """Exercise `layer_cls(**init_kwargs)` on input of `input_shape` (batch included).
 
     `input_shape` is one shape, or a list of shapes for a layer that takes a list of inputs.
+    `unpack_inputs=True` passes that list as separate arguments instead, `layer(query, value)` and
+    `compute_output_shape(query_shape, value_shape)`, as `keras.layers.MultiHeadAttention` takes them.
     """
     call_kwargs = call_kwargs or {}
+
+    def apply(function, inputs, **kwargs):
+        return function(*inputs, **kwargs) if unpack_inputs else function(inputs, **kwargs)
+
     rng = np.random.default_rng(0)
     multi_input = isinstance(input_shape, list)
     shapes = input_shape if multi_input else [input_shape]
@@ -41,11 +48,11 @@ def run_layer_test(
 
     # Eager call and shapes.
     layer = layer_cls(**init_kwargs)
-    outputs = layer(x, **call_kwargs)
+    outputs = apply(layer, x, **call_kwargs)
     got_shapes = [tuple(o.shape) for o in _as_list(outputs)]
     expected = expected_output_shape if isinstance(expected_output_shape, list) else [expected_output_shape]
     assert got_shapes == [tuple(s) for s in expected], (got_shapes, expected)
-    declared = layer.compute_output_shape(input_shape, **call_kwargs)
+    declared = apply(layer.compute_output_shape, input_shape, **call_kwargs)
     declared = (
         declared
         if isinstance(declared, list) or (isinstance(declared, tuple) and declared and isinstance(declared[0], tuple))
@@ -64,7 +71,7 @@ def run_layer_test(
     # Functional model with the symbolic batch dimension, saved and reloaded.
     inputs = [keras.Input(shape=shape[1:]) for shape in shapes]
     inputs = inputs if multi_input else inputs[0]
-    symbolic = layer_cls(**init_kwargs)(inputs, **call_kwargs)
+    symbolic = apply(layer_cls(**init_kwargs), inputs, **call_kwargs)
     model = keras.Model(inputs, symbolic)
     expected_values = [keras.ops.convert_to_numpy(o) for o in _as_list(model(x))]
     path = tmp_path / f"{layer_cls.__name__}.keras"

@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from attention_helpers.layers import PositionEmbedding
+from attention_helpers.layers import PositionEmbedding, SinusoidalPositionEncoding
 from tests.layer_testing import run_layer_test
 
 
@@ -37,3 +37,73 @@ def test_rejects_bad_arguments():
         PositionEmbedding(4)(keras.Input(shape=(5,)))
     with pytest.raises(ValueError, match=r"`sequence_length` must be >= 1. Received: sequence_length=0"):
         PositionEmbedding(0)
+
+
+def sinusoid_numpy(steps, features, max_wavelength=10000, start=0):
+    """Vaswani et al. section 3.5, one entry at a time."""
+    table = np.zeros((steps, features))
+    for pos in range(steps):
+        for j in range(features):
+            i = j // 2
+            angle = (start + pos) / max_wavelength ** (2 * i / features)
+            table[pos, j] = np.sin(angle) if j % 2 == 0 else np.cos(angle)
+    return table
+
+
+def test_sinusoidal_layer_contract(tmp_path):
+    run_layer_test(SinusoidalPositionEncoding, {}, (2, 5, 6), (2, 5, 6), 0, tmp_path)
+    run_layer_test(SinusoidalPositionEncoding, {"max_wavelength": 100}, (2, 5, 7), (2, 5, 7), 0, tmp_path)
+
+
+@pytest.mark.parametrize(
+    ("features", "max_wavelength", "start"), [(8, 10000, 0), (7, 10000, 0), (6, 50.0, 0), (5, 10000, 3), (1, 10000, 0)]
+)
+def test_sinusoidal_matches_the_formula_for_even_and_odd_features(features, max_wavelength, start):
+    x = np.random.default_rng(0).normal(size=(3, 40, features)).astype("float32")
+    out = keras.ops.convert_to_numpy(SinusoidalPositionEncoding(max_wavelength)(x, start_index=start))
+    want = sinusoid_numpy(40, features, max_wavelength, start)
+    for sample in out:  # the same table for every sample, whatever its content
+        np.testing.assert_allclose(sample, want, rtol=0, atol=2e-5)
+
+
+def test_sinusoidal_accepts_any_length_and_longer_is_a_continuation():
+    inputs = keras.Input(shape=(None, 6))
+    model = keras.Model(inputs, SinusoidalPositionEncoding()(inputs))
+    short = keras.ops.convert_to_numpy(model(np.zeros((1, 3, 6), "float32")))
+    long = keras.ops.convert_to_numpy(model(np.ones((2, 300, 6), "float32")))
+    assert short.shape == (1, 3, 6) and long.shape == (2, 300, 6)
+    np.testing.assert_array_equal(long[0, :3], short[0])
+    np.testing.assert_allclose(long[1], sinusoid_numpy(300, 6), rtol=0, atol=1e-4)
+
+
+def test_sinusoidal_passes_the_input_mask_on():
+    tokens = np.array([[3, 1, 0, 0], [2, 0, 0, 0]])
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    embedded = keras.layers.Embedding(5, 4, mask_zero=True)(inputs)
+    summed = keras.layers.Add()([embedded, SinusoidalPositionEncoding()(embedded)])
+    pooled = keras.ops.convert_to_numpy(keras.Model(inputs, keras.layers.GlobalAveragePooling1D()(summed))(tokens))
+    full = keras.ops.convert_to_numpy(keras.Model(inputs, summed)(tokens))
+    np.testing.assert_allclose(pooled, [full[0, :2].mean(0), full[1, 0]], rtol=1e-6)
+
+
+@pytest.mark.parametrize(("policy_dtype", "atol"), [("float16", 2e-3), ("bfloat16", 1e-2)])
+def test_sinusoidal_mixed_precision_keeps_the_phase_of_far_positions(policy_dtype, atol):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(f"mixed_{policy_dtype}")
+    try:
+        out = SinusoidalPositionEncoding()(np.zeros((1, 1000, 8), "float32"))
+        assert out.dtype == policy_dtype
+        got = keras.ops.convert_to_numpy(keras.ops.cast(out, "float32"))[0]
+        np.testing.assert_allclose(got, sinusoid_numpy(1000, 8), rtol=0, atol=atol)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def test_sinusoidal_rejects_bad_arguments():
+    for bad in (0, 1, -5.0, "10000", True):
+        with pytest.raises(
+            ValueError, match=rf"`max_wavelength` must be a number greater than 1. Received: max_wavelength={bad!r}"
+        ):
+            SinusoidalPositionEncoding(bad)
+    with pytest.raises(ValueError, match=r"rank 3 \(batch, steps, features\). Received: inputs.shape=\(None, 5\)"):
+        SinusoidalPositionEncoding()(keras.Input(shape=(5,)))

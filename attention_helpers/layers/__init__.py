@@ -6,16 +6,21 @@ Every layer is registered for `.keras` saving under the package name "attention_
 from attention_helpers.layers.dense import DenseAttention
 from attention_helpers.layers.dot_product import DotProductAttention, causal_mask
 from attention_helpers.layers.feed_forward import FeedForwardAttention
-from attention_helpers.layers.position import PositionEmbedding
+from attention_helpers.layers.multi_head import MultiHeadAttention
+from attention_helpers.layers.position import PositionEmbedding, SinusoidalPositionEncoding
 from attention_helpers.layers.self_attention_2d import SelfAttention2D
 from attention_helpers.layers.temporal import TemporalAttention
+from attention_helpers.layers.transformer import TransformerBlock
 
 __all__ = [
     "DenseAttention",
     "DotProductAttention",
     "FeedForwardAttention",
+    "MultiHeadAttention",
     "PositionEmbedding",
     "SelfAttention2D",
+    "SinusoidalPositionEncoding",
     "TemporalAttention",
+    "TransformerBlock",
     "causal_mask",
 ]

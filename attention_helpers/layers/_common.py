@@ -28,6 +28,19 @@ def stable_softmax(logits, axis=-1, mask=None):
     return ops.cast(weights, dtype)
 
 
+def fresh_initializer(initializer):
+    """A new copy of `initializer`: Keras 3 draws an unseeded initializer's seed when it is created,
+    so one instance used for two weights of the same shape gives both the same values."""
+    return initializer.__class__.from_config(initializer.get_config())
+
+
+def output_spec(layer, shapes, return_attention_scores):
+    """`compute_output_spec` from `compute_output_shape`'s result: the output, or `(output, scores)`."""
+    if return_attention_scores:
+        return tuple(keras.KerasTensor(shape, dtype=layer.compute_dtype) for shape in shapes)
+    return keras.KerasTensor(shapes, dtype=layer.compute_dtype)
+
+
 def check_rank(layer, input_shape, expected_rank, description, argument="inputs"):
     """Raise a ValueError naming the layer, the expected shape and the received one."""
     if len(input_shape) != expected_rank:
@@ -79,22 +92,33 @@ class KernelBiasArgs:
             setattr(self, name, getattr(keras, module).get(args[name]))
 
     def _add_kernel_and_bias(self, kernel_shape, bias_shape):
-        self.kernel = self.add_weight(
-            name="kernel",
+        # The stored initializers themselves, not copies: the notebooks' outputs depend on these draws.
+        self.kernel, self.bias = self._make_kernel_and_bias(kernel_shape, bias_shape, fresh=False)
+
+    def _make_kernel_and_bias(self, kernel_shape, bias_shape, prefix="", fresh=True):
+        """Create and return `(kernel, bias)` named `{prefix}kernel`, `{prefix}bias`; bias None without a shape.
+
+        `fresh=True` initializes them from new copies of the initializers (see `fresh_initializer`),
+        as a layer with several kernels needs.
+        """
+        copy = fresh_initializer if fresh else (lambda initializer: initializer)
+        kernel = self.add_weight(
+            name=f"{prefix}kernel",
             shape=kernel_shape,
-            initializer=self.kernel_initializer,
+            initializer=copy(self.kernel_initializer),
             regularizer=self.kernel_regularizer,
             constraint=self.kernel_constraint,
         )
-        self.bias = None
+        bias = None
         if bias_shape is not None:
-            self.bias = self.add_weight(
-                name="bias",
+            bias = self.add_weight(
+                name=f"{prefix}bias",
                 shape=bias_shape,
-                initializer=self.bias_initializer,
+                initializer=copy(self.bias_initializer),
                 regularizer=self.bias_regularizer,
                 constraint=self.bias_constraint,
             )
+        return kernel, bias
 
     def _weight_args_config(self):
         return {name: getattr(keras, module).serialize(getattr(self, name)) for name, module in self._WEIGHT_ARGS}

@@ -5,11 +5,12 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from attention_helpers._validation import check_bool
+from attention_helpers._validation import check_bool, check_rate
 from attention_helpers.layers._common import (
     SERIALIZATION_PACKAGE,
     check_rank,
     check_sequence_mask,
+    output_spec,
     stable_softmax,
 )
 
@@ -71,10 +72,8 @@ class DotProductAttention(keras.layers.Layer):
     def __init__(self, use_scale=False, dropout=0.0, seed=None, **kwargs):
         super().__init__(**kwargs)
         check_bool("use_scale", use_scale)
-        if not isinstance(dropout, (int, float)) or isinstance(dropout, bool) or not 0.0 <= dropout < 1.0:
-            raise ValueError(f"`dropout` must be a number in [0, 1). Received: dropout={dropout!r}")
         self.use_scale = bool(use_scale)
-        self.dropout = float(dropout)
+        self.dropout = check_rate("dropout", dropout)
         self.seed = seed
         self.dropout_layer = keras.layers.Dropout(self.dropout, seed=seed) if self.dropout > 0 else None
         self.supports_masking = True
@@ -167,9 +166,7 @@ class DotProductAttention(keras.layers.Layer):
         self, inputs, mask=None, training=False, return_attention_scores=False, use_causal_mask=False
     ):
         shape = self.compute_output_shape([tuple(t.shape) for t in inputs], return_attention_scores)
-        if return_attention_scores:
-            return tuple(keras.KerasTensor(s, dtype=self.compute_dtype) for s in shape)
-        return keras.KerasTensor(shape, dtype=self.compute_dtype)
+        return output_spec(self, shape, return_attention_scores)
 
     def get_config(self):
         base_config = super().get_config()

@@ -6,7 +6,7 @@ import keras
 from keras import ops
 
 from attention_helpers._validation import check_bool, check_int
-from attention_helpers.layers._common import SERIALIZATION_PACKAGE, check_rank, stable_softmax
+from attention_helpers.layers._common import SERIALIZATION_PACKAGE, check_rank, output_spec, stable_softmax
 
 
 def fused_attention(query, key, value):
@@ -237,9 +237,7 @@ class SelfAttention2D(keras.layers.Layer):
 
     def compute_output_spec(self, inputs, return_attention_scores=False, training=None):
         shapes = self.compute_output_shape(tuple(inputs.shape), return_attention_scores)
-        if return_attention_scores:
-            return tuple(keras.KerasTensor(s, dtype=self.compute_dtype) for s in shapes)
-        return keras.KerasTensor(shapes, dtype=self.compute_dtype)
+        return output_spec(self, shapes, return_attention_scores)
 
     def get_config(self):
         base_config = super().get_config()

@@ -1,0 +1,289 @@
+"""`MultiHeadAttention`: Transformer attention written out for teaching, equal to `keras.layers.MultiHeadAttention`."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+from keras import ops
+
+from attention_helpers._validation import check_bool, check_int, check_rate
+from attention_helpers.layers._common import (
+    SERIALIZATION_PACKAGE,
+    KernelBiasArgs,
+    check_known,
+    check_rank,
+    check_sequence_mask,
+    output_spec,
+    stable_softmax,
+)
+from attention_helpers.layers.dot_product import causal_mask
+
+
+def _check_output_shape(output_shape):
+    """None, a positive int, or a tuple/list of positive ints; returned as None or a tuple."""
+    if output_shape is None:
+        return None
+    dims = output_shape if isinstance(output_shape, (list, tuple)) else (output_shape,)
+    if not dims:
+        raise ValueError(
+            f"`output_shape` must be None, an integer or a tuple of integers. Received: output_shape={dims}"
+        )
+    return tuple(check_int("output_shape", dim, minimum=1) for dim in dims)
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
+    """Multi-head scaled dot-product attention (Vaswani et al.), one einsum per step.
+
+    Every head h has its own learned projections of the query, key and value, attends with scaled
+    dot products, and the heads' results are concatenated and projected back:
+
+        q_h = query W_q[h] + b_q[h]        (batch, Tq, key_dim)        for each of `num_heads` heads
+        k_h = key   W_k[h] + b_k[h]        (batch, Tv, key_dim)
+        v_h = value W_v[h] + b_v[h]        (batch, Tv, value_dim)
+        weights_h = softmax over Tv of q_h k_hᵀ / sqrt(key_dim)          (batch, Tq, Tv)
+        head_h = weights_h v_h                                           (batch, Tq, value_dim)
+        output = concat(head_1, ..., head_H) W_o + b_o                   (batch, Tq, output_shape)
+
+    The weights have the layout of `keras.layers.MultiHeadAttention` (query, key, value kernels
+    `(features, num_heads, key_dim or value_dim)`, output kernel `(num_heads, value_dim, *output)`,
+    in the same order), so `layer.set_weights(keras_layer.get_weights())` copies a Keras layer into
+    this one, and the two then give the same outputs and scores. Differences, all deliberate:
+
+    - a query row whose keys are all masked gets all-zero weights (its output is the output bias).
+      Keras does the same when it returns scores; when it does not, it calls
+      `keras.ops.dot_product_attention`, which gives such a row uniform weights over every value;
+    - an explicit `query_mask=` is honoured (Keras's layer reads only the query's implicit mask);
+    - inputs are `(batch, steps, features)`: there is no `attention_axes`, `sliding_window`,
+      `use_gate` or `flash_attention`;
+    - symbolic scores have shape `(batch, heads, Tq, Tv)` (Keras declares `(batch, heads, Tq, Tq)`).
+
+    Args:
+        num_heads: number of attention heads.
+        key_dim: width of each head's queries and keys.
+        value_dim: width of each head's values. None: `key_dim`.
+        dropout: fraction of attention weights dropped in training.
+        use_bias: whether the four projections have biases.
+        output_shape: trailing shape of the output (an int or a tuple). None: the query's features.
+        kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
+            kernel_constraint, bias_constraint: for the four projections, as in `keras.layers.Dense`.
+        seed: seed of the dropout.
+        **kwargs: base layer arguments.
+
+    Call arguments:
+        query: `(batch, Tq, features)`.
+        value: `(batch, Tv, value_features)`.
+        key: optional `(batch, Tv, key_features)`; the value when not given.
+        query_mask: optional boolean `(batch, Tq)`; masked query steps attend to nothing. Filled in
+            from the query's implicit Keras mask (for example from `Embedding(mask_zero=True)`).
+        value_mask: optional boolean `(batch, Tv)`; masked value steps get exactly zero weight.
+            Filled in from the value's implicit mask.
+        key_mask: optional boolean `(batch, Tv)`, like `value_mask`, from the key's implicit mask.
+        attention_mask: optional boolean `(batch, Tq, Tv)`: True where query i may look at key j.
+        return_attention_scores: if True, also return the weights `(batch, num_heads, Tq, Tv)`
+            (before dropout, as Keras returns them).
+        training: whether dropout is applied.
+        use_causal_mask: if True, query step i may only look at value steps j <= i.
+
+    Returns:
+        `output` `(batch, Tq, *output_shape)`, or `(output, weights)`.
+
+    Attributes (after build):
+        query_kernel, key_kernel, value_kernel, output_kernel, and the matching `*_bias` (None
+        without biases): W_q, W_k, W_v, W_o and their biases, so a notebook can show each step.
+
+    Example:
+        >>> import keras
+        >>> from attention_helpers.layers import MultiHeadAttention
+        >>> query, value = keras.Input(shape=(5, 16)), keras.Input(shape=(7, 16))
+        >>> layer = MultiHeadAttention(num_heads=4, key_dim=8)
+        >>> output, weights = layer(query, value, return_attention_scores=True)
+        >>> tuple(output.shape), tuple(weights.shape)
+        ((None, 5, 16), (None, 4, 5, 7))
+
+    References:
+        Ashish Vaswani, Noam Shazeer, Niki Parmar, Jakob Uszkoreit, Llion Jones, Aidan N. Gomez,
+        Łukasz Kaiser, Illia Polosukhin, "Attention Is All You Need", https://arxiv.org/abs/1706.03762
+    """
+
+    def __init__(
+        self,
+        num_heads,
+        key_dim,
+        value_dim=None,
+        dropout=0.0,
+        use_bias=True,
+        output_shape=None,
+        kernel_initializer="glorot_uniform",
+        bias_initializer="zeros",
+        kernel_regularizer=None,
+        bias_regularizer=None,
+        kernel_constraint=None,
+        bias_constraint=None,
+        seed=None,
+        **kwargs,
+    ):
+        super().__init__(**kwargs)
+        self.num_heads = check_int("num_heads", num_heads, minimum=1)
+        self.key_dim = check_int("key_dim", key_dim, minimum=1)
+        self.value_dim = self.key_dim if value_dim is None else check_int("value_dim", value_dim, minimum=1)
+        self.dropout = check_rate("dropout", dropout)
+        self.use_bias = check_bool("use_bias", use_bias)
+        # Not `self.output_shape`: Keras's model summary reads an attribute of that name as the
+        # layer's own output shape.
+        self._output_shape = _check_output_shape(output_shape)
+        self._set_weight_args(
+            kernel_initializer=kernel_initializer,
+            bias_initializer=bias_initializer,
+            kernel_regularizer=kernel_regularizer,
+            bias_regularizer=bias_regularizer,
+            kernel_constraint=kernel_constraint,
+            bias_constraint=bias_constraint,
+        )
+        self.seed = seed
+        self.dropout_layer = keras.layers.Dropout(self.dropout, seed=seed, dtype=self.dtype_policy)
+        self.supports_masking = True
+
+    def _check_shapes(self, query_shape, value_shape, key_shape):
+        query_shape, value_shape = tuple(query_shape), tuple(value_shape)
+        key_shape = value_shape if key_shape is None else tuple(key_shape)
+        for name, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
+            check_rank(self, shape, 3, "(batch, steps, features)", argument=name)
+            check_known(self, shape, 2, "number of features", argument=name)
+        if value_shape[1] is not None and key_shape[1] is not None and value_shape[1] != key_shape[1]:
+            raise ValueError(
+                "MultiHeadAttention needs key and value with the same number of steps. "
+                f"Received: key.shape={key_shape}, value.shape={value_shape}"
+            )
+        return query_shape, value_shape, key_shape
+
+    def build(self, query_shape, value_shape, key_shape=None):
+        query_shape, value_shape, key_shape = self._check_shapes(query_shape, value_shape, key_shape)
+        output_shape = self._output_shape or (query_shape[-1],)
+        heads = self.num_heads
+
+        def projection(prefix, kernel_shape, bias_shape):
+            return self._make_kernel_and_bias(kernel_shape, bias_shape if self.use_bias else None, prefix)
+
+        # Created in the order of keras.layers.MultiHeadAttention's weights, so get/set_weights line up.
+        self.query_kernel, self.query_bias = projection(
+            "query_", (query_shape[-1], heads, self.key_dim), (heads, self.key_dim)
+        )
+        self.key_kernel, self.key_bias = projection("key_", (key_shape[-1], heads, self.key_dim), (heads, self.key_dim))
+        self.value_kernel, self.value_bias = projection(
+            "value_", (value_shape[-1], heads, self.value_dim), (heads, self.value_dim)
+        )
+        self.output_kernel, self.output_bias = projection(
+            "output_", (heads, self.value_dim, *output_shape), output_shape
+        )
+
+    def _project(self, x, kernel, bias):
+        # (batch, T, features) · (features, heads, dim) -> (batch, T, heads, dim)
+        projected = ops.einsum("btf,fnd->btnd", x, ops.cast(kernel, x.dtype))
+        return projected if bias is None else projected + ops.cast(bias, x.dtype)
+
+    def _attention_mask(self, query, value, key, query_mask, value_mask, key_mask, attention_mask, use_causal_mask):
+        """AND of every mask given, as a boolean `(batch or 1, Tq or 1, Tv or 1)`, or None."""
+        masks = []
+        if query_mask is not None:
+            check_sequence_mask(self, query.shape, query_mask, "query_mask", "query")
+            masks.append(ops.cast(query_mask, "bool")[:, :, None])  # (batch, Tq, 1)
+        for name, mask, tensor in (("value_mask", value_mask, value), ("key_mask", key_mask, key)):
+            if mask is not None:
+                check_sequence_mask(self, tensor.shape, mask, name, name.split("_")[0])
+                masks.append(ops.cast(mask, "bool")[:, None, :])  # (batch, 1, Tv)
+        if attention_mask is not None:
+            expected = (query.shape[0], query.shape[1], value.shape[1])
+            received = tuple(attention_mask.shape)
+            if len(received) != 3 or any(
+                e is not None and r is not None and e != r for e, r in zip(expected, received)
+            ):
+                raise ValueError(
+                    f"MultiHeadAttention expects `attention_mask` of shape (batch, Tq, Tv) = {expected}. "
+                    f"Received: attention_mask.shape={received}"
+                )
+            masks.append(ops.cast(attention_mask, "bool"))  # (batch, Tq, Tv)
+        if use_causal_mask:
+            masks.append(causal_mask(ops.shape(query)[1], ops.shape(value)[1]))  # (1, Tq, Tv)
+        if not masks:
+            return None
+        combined = masks[0]
+        for mask in masks[1:]:
+            combined = ops.logical_and(combined, mask)
+        return combined
+
+    def call(
+        self,
+        query,
+        value,
+        key=None,
+        query_mask=None,
+        value_mask=None,
+        key_mask=None,
+        attention_mask=None,
+        return_attention_scores=False,
+        training=None,
+        use_causal_mask=False,
+    ):
+        key = value if key is None else key
+        self._check_shapes(query.shape, value.shape, key.shape)
+        mask = self._attention_mask(
+            query, value, key, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
+        )
+
+        q = self._project(query, self.query_kernel, self.query_bias)  # (batch, Tq, heads, key_dim)
+        k = self._project(key, self.key_kernel, self.key_bias)  # (batch, Tv, heads, key_dim)
+        v = self._project(value, self.value_kernel, self.value_bias)  # (batch, Tv, heads, value_dim)
+
+        # Scaling q (not the scores) keeps float16 products smaller; it is the same maths.
+        q = q * ops.cast(1.0 / math.sqrt(self.key_dim), q.dtype)
+        scores = ops.einsum("bqnd,bknd->bnqk", q, k)  # (batch, heads, Tq, Tv)
+        head_mask = None if mask is None else mask[:, None, :, :]  # (batch, 1, Tq, Tv)
+        weights = stable_softmax(scores, axis=-1, mask=head_mask)  # (batch, heads, Tq, Tv)
+        dropped = self.dropout_layer(weights, training=training)
+        heads = ops.einsum("bnqk,bknd->bqnd", dropped, v)  # (batch, Tq, heads, value_dim)
+
+        # Concatenate the heads, then apply W_o as one matrix (an einsum over heads and value_dim
+        # would do both at once): (batch, Tq, heads, value_dim) -> (batch, Tq, heads * value_dim)
+        shape = ops.shape(heads)
+        concatenated = ops.reshape(heads, (shape[0], shape[1], self.num_heads * self.value_dim))
+        output_shape = tuple(self.output_kernel.shape[2:])
+        # (heads, value_dim, *output_shape) -> (heads * value_dim, prod(output_shape))
+        w_o = ops.reshape(
+            ops.cast(self.output_kernel, heads.dtype), (self.num_heads * self.value_dim, math.prod(output_shape))
+        )
+        output = ops.matmul(concatenated, w_o)  # (batch, Tq, prod(output_shape))
+        output = ops.reshape(output, (shape[0], shape[1], *output_shape))  # (batch, Tq, *output_shape)
+        if self.output_bias is not None:
+            output = output + ops.cast(self.output_bias, output.dtype)
+        if return_attention_scores:
+            return output, weights
+        return output
+
+    def compute_output_shape(self, query_shape, value_shape, key_shape=None, return_attention_scores=False):
+        query_shape, value_shape, _ = self._check_shapes(query_shape, value_shape, key_shape)
+        output = (*query_shape[:-1], *(self._output_shape or query_shape[-1:]))
+        if return_attention_scores:
+            return output, (query_shape[0], self.num_heads, query_shape[1], value_shape[1])
+        return output
+
+    def compute_output_spec(self, query, value, key=None, return_attention_scores=False, **call_kwargs):
+        shapes = self.compute_output_shape(
+            query.shape, value.shape, None if key is None else key.shape, return_attention_scores
+        )
+        return output_spec(self, shapes, return_attention_scores)
+
+    def get_config(self):
+        base_config = super().get_config()
+        config = {
+            "num_heads": self.num_heads,
+            "key_dim": self.key_dim,
+            "value_dim": self.value_dim,
+            "dropout": self.dropout,
+            "use_bias": self.use_bias,
+            "output_shape": self._output_shape,
+            **self._weight_args_config(),
+            "seed": self.seed,
+        }
+        return {**base_config, **config}

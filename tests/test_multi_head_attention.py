@@ -1,0 +1,252 @@
+import keras
+import numpy as np
+import pytest
+
+from attention_helpers.layers import MultiHeadAttention
+from tests.layer_testing import random_array, run_layer_test, to_numpy
+
+
+def test_layer_contract(tmp_path):
+    run_layer_test(
+        MultiHeadAttention,
+        {"num_heads": 2, "key_dim": 3},
+        [(2, 4, 5), (2, 6, 7)],
+        (2, 4, 5),
+        8,
+        tmp_path,
+        unpack_inputs=True,
+    )
+    run_layer_test(
+        MultiHeadAttention,
+        {"num_heads": 3, "key_dim": 4, "value_dim": 2, "output_shape": (2, 3), "use_bias": False},
+        [(2, 4, 5), (2, 6, 7), (2, 6, 3)],
+        [(2, 4, 2, 3), (2, 3, 4, 6)],
+        4,
+        tmp_path,
+        call_kwargs={"return_attention_scores": True},
+        unpack_inputs=True,
+    )
+
+
+def _masked_copy(x, keep):
+    """`x` with the steps where `keep` is False set to zero, which `keras.layers.Masking(0.0)` masks."""
+    return np.where(keep[..., None], x, 0.0).astype("float32")
+
+
+def _attention_model(layer, shapes, masked, with_attention_mask, **call_kwargs):
+    """Functional model: Masking(0.0) on query, value, key (their implicit masks), then `layer`."""
+    inputs = [keras.Input(shape=shape[1:]) for shape in shapes]
+    tensors = [keras.layers.Masking(0.0)(x) for x in inputs] if masked else list(inputs)
+    extra = {}
+    if with_attention_mask:
+        attention_input = keras.Input(shape=(shapes[0][1], shapes[1][1]), dtype="bool")
+        inputs.append(attention_input)
+        extra["attention_mask"] = attention_input
+    return keras.Model(inputs, layer(*tensors, **extra, **call_kwargs))
+
+
+@pytest.mark.parametrize("trial", range(12))
+def test_equals_keras_multi_head_attention_over_random_draws(trial):
+    rng = np.random.default_rng(trial)
+    batch, tq, tv = (int(n) for n in rng.integers(1, 7, size=3))
+    query_dim, value_dim_in, key_dim_in = (int(n) for n in rng.integers(1, 9, size=3))
+    heads, key_dim = int(rng.integers(1, 5)), int(rng.integers(1, 6))
+    value_dim = [None, int(rng.integers(1, 6))][int(rng.integers(2))]
+    output_shape = [None, int(rng.integers(1, 6)), (2, int(rng.integers(1, 4)))][int(rng.integers(3))]
+    use_bias, with_key, masked, with_attention_mask, causal = (bool(b) for b in rng.integers(2, size=5))
+    kwargs = {
+        "num_heads": heads,
+        "key_dim": key_dim,
+        "value_dim": value_dim,
+        "output_shape": output_shape,
+        "use_bias": use_bias,
+        "bias_initializer": "random_normal",
+    }
+    shapes = [(batch, tq, query_dim), (batch, tv, value_dim_in)] + ([(batch, tv, key_dim_in)] if with_key else [])
+    data = [random_array(shape, trial + 10 * i) for i, shape in enumerate(shapes)]
+    keeps = [rng.random(shape[:2]) > 0.3 for shape in shapes]
+    if masked:
+        data = [_masked_copy(x, keep) for x, keep in zip(data, keeps)]
+    allowed = np.ones((batch, tq, tv), bool)  # what every mask together lets query i see
+    if masked:
+        allowed &= keeps[0][:, :, None] & keeps[1][:, None, :]
+        allowed &= keeps[2][:, None, :] if with_key else True
+    if with_attention_mask:
+        attention_mask = rng.random((batch, tq, tv)) > 0.3
+        data.append(attention_mask)
+        allowed &= attention_mask
+    if causal:
+        allowed &= np.tril(np.ones((tq, tv), bool))
+
+    ours, theirs = MultiHeadAttention(**kwargs), keras.layers.MultiHeadAttention(**kwargs)
+    model_a, model_b = (
+        _attention_model(
+            layer, shapes, masked, with_attention_mask, return_attention_scores=True, use_causal_mask=causal
+        )
+        for layer in (ours, theirs)
+    )
+    ours.set_weights(theirs.get_weights())
+    out_a, scores_a = (to_numpy(t) for t in model_a(data))
+    out_b, scores_b = (to_numpy(t) for t in model_b(data))
+    np.testing.assert_allclose(scores_a, scores_b, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out_a, out_b, rtol=1e-5, atol=1e-5)
+    assert np.all(scores_a[np.broadcast_to(~allowed[:, None], scores_a.shape)] == 0.0)
+
+    # Without scores, Keras switches to ops.dot_product_attention, which averages every value for
+    # a query that may see nothing; every other query step must still agree.
+    fused = to_numpy(_attention_model(theirs, shapes, masked, with_attention_mask, use_causal_mask=causal)(data))
+    plain = to_numpy(_attention_model(ours, shapes, masked, with_attention_mask, use_causal_mask=causal)(data))
+    sees_something = allowed.any(axis=-1)
+    np.testing.assert_allclose(plain[sees_something], fused[sees_something], rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(plain, out_a, rtol=1e-6, atol=1e-6)
+
+
+def test_copied_weights_line_up_with_keras_by_shape():
+    ours, theirs = MultiHeadAttention(3, 4, value_dim=2), keras.layers.MultiHeadAttention(3, 4, value_dim=2)
+    q, v = random_array((1, 2, 5)), random_array((1, 3, 6), 1)
+    ours(q, v)
+    theirs(q, v)
+    assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    assert tuple(ours.query_kernel.shape) == (5, 3, 4) and tuple(ours.output_kernel.shape) == (3, 2, 5)
+
+
+def test_padding_and_causal_masks_give_exact_zeros_and_masked_values_cannot_matter():
+    q, v = random_array((2, 4, 6)), random_array((2, 5, 6), 1)
+    value_mask = np.array([[1, 1, 1, 0, 0], [1, 0, 1, 1, 1]], bool)
+    layer = MultiHeadAttention(num_heads=2, key_dim=3)
+    out, weights = layer(q, v, value_mask=value_mask, use_causal_mask=True, return_attention_scores=True)
+    weights = to_numpy(weights)
+    allowed = value_mask[:, None, None, :] & np.tril(np.ones((4, 5), bool))
+    assert np.all(weights[np.broadcast_to(~allowed, weights.shape)] == 0.0)
+    np.testing.assert_allclose(weights.sum(axis=-1), 1.0, rtol=1e-5)
+    changed = v.copy()
+    changed[~value_mask] = 1e4
+    np.testing.assert_allclose(
+        to_numpy(layer(q, changed, value_mask=value_mask, use_causal_mask=True)), to_numpy(out), rtol=1e-6, atol=1e-6
+    )
+
+
+def test_query_that_sees_nothing_gets_zero_weights_and_the_output_bias():
+    q, v = random_array((1, 3, 4)), random_array((1, 5, 4), 1)
+    layer = MultiHeadAttention(num_heads=2, key_dim=2, bias_initializer="random_normal")
+    query_mask = np.array([[True, False, True]])
+    out, weights = layer(q, v, query_mask=query_mask, return_attention_scores=True)
+    np.testing.assert_array_equal(to_numpy(weights)[0, :, 1], 0.0)
+    np.testing.assert_allclose(to_numpy(out)[0, 1], to_numpy(layer.output_bias), rtol=1e-6)
+    assert np.all(to_numpy(weights)[0, :, [0, 2]] > 0)
+
+
+def test_explicit_masks_equal_the_implicit_ones_and_the_output_keeps_the_query_mask():
+    rng = np.random.default_rng(3)
+    keep_q, keep_v = rng.random((2, 4)) > 0.3, np.array([[1, 1, 0, 1, 0], [0, 1, 1, 1, 1]], bool)
+    q, v = _masked_copy(random_array((2, 4, 6)), keep_q), _masked_copy(random_array((2, 5, 6), 1), keep_v)
+    layer = MultiHeadAttention(num_heads=2, key_dim=3)
+    out, weights = layer(q, v, query_mask=keep_q, value_mask=keep_v, return_attention_scores=True)
+    implicit = _attention_model(layer, [q.shape, v.shape], True, False, return_attention_scores=True)
+    want_out, want_weights = implicit([q, v])
+    np.testing.assert_allclose(to_numpy(weights), to_numpy(want_weights), rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(want_out), rtol=1e-6, atol=1e-6)
+    # The query's mask travels on: a masked mean over steps skips the padded query steps.
+    query_in, value_in = keras.Input((4, 6)), keras.Input((5, 6))
+    attended = layer(keras.layers.Masking(0.0)(query_in), keras.layers.Masking(0.0)(value_in))
+    pooled = keras.Model([query_in, value_in], keras.layers.GlobalAveragePooling1D()(attended))([q, v])
+    out = to_numpy(out)
+    want = np.stack([out[b][keep_q[b]].mean(axis=0) for b in range(2)])
+    np.testing.assert_allclose(to_numpy(pooled), want, rtol=1e-5, atol=1e-6)
+
+
+def test_dropout_only_in_training_and_scores_are_returned_before_dropout():
+    q = random_array((2, 5, 8))
+    layer = MultiHeadAttention(num_heads=2, key_dim=4, dropout=0.5, seed=1)
+    inference, inference_weights = layer(q, q, return_attention_scores=True)
+    train, train_weights = layer(q, q, return_attention_scores=True, training=True)
+    np.testing.assert_allclose(to_numpy(train_weights), to_numpy(inference_weights), rtol=1e-6)
+    assert not np.allclose(to_numpy(train), to_numpy(inference))
+    np.testing.assert_array_equal(to_numpy(layer(q, q)), to_numpy(inference))
+
+
+def test_heads_are_independent_attentions_concatenated():
+    q, v = random_array((1, 3, 4)), random_array((1, 5, 4), 1)
+    layer = MultiHeadAttention(num_heads=2, key_dim=3, value_dim=2, use_bias=False)
+    out, weights = layer(q, v, return_attention_scores=True)
+    w_q, w_k, w_v, w_o = (to_numpy(w) for w in layer.weights)
+    heads = []
+    for h in range(2):
+        scores = (q[0] @ w_q[:, h]) @ (v[0] @ w_k[:, h]).T / np.sqrt(3)
+        probabilities = np.exp(scores - scores.max(-1, keepdims=True))
+        probabilities /= probabilities.sum(-1, keepdims=True)
+        np.testing.assert_allclose(to_numpy(weights)[0, h], probabilities, rtol=1e-5, atol=1e-6)
+        heads.append(probabilities @ (v[0] @ w_v[:, h]))
+    want = np.concatenate(heads, axis=-1) @ w_o.reshape(2 * 2, 4)
+    np.testing.assert_allclose(to_numpy(out)[0], want, rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("policy_dtype", ["float16", "bfloat16"])
+def test_mixed_precision_without_nan(policy_dtype):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(f"mixed_{policy_dtype}")
+    try:
+        q = random_array((2, 6, 16)) * 50  # scores far beyond float16's range
+        mask = np.ones((2, 6), bool)
+        mask[1, 3:] = False
+        layer = MultiHeadAttention(num_heads=4, key_dim=8)
+        out, weights = layer(q, q, value_mask=mask, use_causal_mask=True, return_attention_scores=True)
+        assert out.dtype == policy_dtype and weights.dtype == policy_dtype
+        assert layer.query_kernel.dtype == "float32"
+        for tensor in (out, weights):
+            assert np.all(np.isfinite(to_numpy(keras.ops.cast(tensor, "float32"))))
+        assert np.all(to_numpy(keras.ops.cast(weights, "float32"))[1, :, :, 3:] == 0.0)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def test_rejects_bad_arguments():
+    with pytest.raises(ValueError, match=r"`num_heads` must be >= 1. Received: num_heads=0"):
+        MultiHeadAttention(num_heads=0, key_dim=4)
+    with pytest.raises(TypeError, match=r"`key_dim` must be an integer. Received: key_dim='4' \(str\)"):
+        MultiHeadAttention(num_heads=2, key_dim="4")
+    with pytest.raises(ValueError, match=r"`value_dim` must be >= 1. Received: value_dim=0"):
+        MultiHeadAttention(num_heads=2, key_dim=4, value_dim=0)
+    with pytest.raises(ValueError, match=r"`dropout` must be a number in \[0, 1\). Received: dropout=1.0"):
+        MultiHeadAttention(num_heads=2, key_dim=4, dropout=1.0)
+    with pytest.raises(ValueError, match=r"`output_shape` must be >= 1. Received: output_shape=0"):
+        MultiHeadAttention(num_heads=2, key_dim=4, output_shape=(3, 0))
+    with pytest.raises(ValueError, match=r"`output_shape` must be None, an integer or a tuple of integers"):
+        MultiHeadAttention(num_heads=2, key_dim=4, output_shape=())
+    with pytest.raises(TypeError, match=r"`use_bias` must be True or False. Received: use_bias='yes'"):
+        MultiHeadAttention(num_heads=2, key_dim=4, use_bias="yes")
+
+
+def test_rejects_mismatched_inputs_and_masks():
+    layer = MultiHeadAttention(num_heads=2, key_dim=4)
+    with pytest.raises(ValueError, match=r"expects `query` of rank 3 .*Received: query.shape=\(None, 4\)"):
+        layer(keras.Input((4,)), keras.Input((5, 4)))
+    with pytest.raises(
+        ValueError, match=r"same number of steps. Received: key.shape=\(None, 3, 4\), value.shape=\(None, 5, 4\)"
+    ):
+        layer(keras.Input((2, 4)), keras.Input((5, 4)), keras.Input((3, 4)))
+    with pytest.raises(ValueError, match=r"needs the number of features .*Received: value.shape=\(None, 5, None\)"):
+        MultiHeadAttention(num_heads=2, key_dim=4).build((None, 2, 4), (None, 5, None))
+    q, v = random_array((1, 3, 4)), random_array((1, 5, 4))
+    with pytest.raises(
+        ValueError,
+        match=r"expects `value_mask` of shape \(batch, steps\) = \(1, 5\).*Received: value_mask.shape=\(1, 4\)",
+    ):
+        layer(q, v, value_mask=np.ones((1, 4), bool))
+    with pytest.raises(
+        ValueError,
+        match=r"expects `attention_mask` of shape \(batch, Tq, Tv\) = \(1, 3, 5\). Received: attention_mask.shape=\(1, 5, 3\)",
+    ):
+        layer(q, v, attention_mask=np.ones((1, 5, 3), bool))
+
+
+def test_projections_start_from_different_draws():
+    # One unseeded Keras 3 initializer reused for same-shaped kernels would give them equal values.
+    layer = MultiHeadAttention(num_heads=2, key_dim=3, bias_initializer="random_normal")
+    layer.build((None, 4, 6), (None, 4, 6))
+    kernels = [to_numpy(w) for w in (layer.query_kernel, layer.key_kernel, layer.value_kernel)]
+    biases = [to_numpy(w) for w in (layer.query_bias, layer.key_bias, layer.value_bias)]
+    for group in (kernels, biases):
+        for i in range(3):
+            for j in range(i + 1, 3):
+                assert not np.allclose(group[i], group[j])

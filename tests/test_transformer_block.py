@@ -1,0 +1,159 @@
+import keras
+import numpy as np
+import pytest
+
+from attention_helpers.layers import TransformerBlock
+from attention_helpers.reference import masked_softmax
+from tests.layer_testing import numpy_weights, random_array, run_layer_test, to_numpy
+
+
+def _layer_norm(x, gamma, beta, epsilon):
+    mean, variance = x.mean(-1, keepdims=True), x.var(-1, keepdims=True)
+    return (x - mean) / np.sqrt(variance + epsilon) * gamma + beta
+
+
+def reference(layer, x, mask=None, causal=False):
+    """The block in NumPy from its 16 weights, in `layer.weights` order."""
+    wq, bq, wk, bk, wv, bv, wo, bo, g1, b1, w_in, b_in, w_out, b_out, g2, b2 = numpy_weights(layer)
+    steps, eps = x.shape[1], layer.layer_norm_epsilon
+    allowed = np.ones((x.shape[0], steps, steps), bool)
+    if mask is not None:
+        allowed &= mask[:, :, None] & mask[:, None, :]
+    if causal:
+        allowed &= np.tril(np.ones((steps, steps), bool))
+
+    def attention(h):
+        q = np.einsum("btf,fnd->bntd", h, wq) + bq[None, :, None]  # (batch, heads, T, key_dim)
+        k = np.einsum("btf,fnd->bntd", h, wk) + bk[None, :, None]
+        v = np.einsum("btf,fnd->bntd", h, wv) + bv[None, :, None]
+        weights = masked_softmax(q @ k.transpose(0, 1, 3, 2) / np.sqrt(q.shape[-1]), allowed[:, None])
+        return np.einsum("bnts,bnsd,ndo->bto", weights, v, wo) + bo, weights
+
+    def feed_forward(h):
+        return np.maximum(h @ w_in + b_in, 0.0) @ w_out + b_out
+
+    if layer.norm_first:
+        attended, weights = attention(_layer_norm(x, g1, b1, eps))
+        x = x + attended
+        return x + feed_forward(_layer_norm(x, g2, b2, eps)), weights
+    attended, weights = attention(x)
+    x = _layer_norm(x + attended, g1, b1, eps)
+    return _layer_norm(x + feed_forward(x), g2, b2, eps), weights
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_layer_contract(tmp_path, norm_first):
+    kwargs = {"num_heads": 2, "key_dim": 4, "ff_dim": 16, "norm_first": norm_first}
+    run_layer_test(TransformerBlock, kwargs, (2, 5, 8), (2, 5, 8), 16, tmp_path)
+    run_layer_test(
+        TransformerBlock,
+        {**kwargs, "dropout": 0.1, "activation": "gelu"},
+        (2, 5, 8),
+        [(2, 5, 8), (2, 2, 5, 5)],
+        16,
+        tmp_path,
+        call_kwargs={"return_attention_scores": True},
+    )
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize(("masked", "causal"), [(False, False), (True, False), (False, True), (True, True)])
+def test_matches_numpy_reference(norm_first, masked, causal):
+    x = random_array((3, 6, 8), 1)
+    mask = np.array([[1] * 6, [1, 1, 1, 1, 0, 0], [1, 0, 0, 0, 0, 0]], bool) if masked else None
+    layer = TransformerBlock(num_heads=2, key_dim=3, ff_dim=10, norm_first=norm_first, bias_initializer="random_normal")
+    layer.build(x.shape)
+    # LayerNorm starts at gamma = 1, beta = 0: give it other values so the reference must use them.
+    for norm in (layer.attention_norm, layer.feed_forward_norm):
+        norm.gamma.assign(np.linspace(0.5, 1.5, 8))
+        norm.beta.assign(np.linspace(-0.2, 0.2, 8))
+    out, weights = layer(x, mask=mask, use_causal_mask=causal, return_attention_scores=True)
+    want_out, want_weights = reference(layer, x, mask, causal)
+    np.testing.assert_allclose(to_numpy(weights), want_weights, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(out), want_out, rtol=1e-4, atol=1e-4)
+
+
+def test_implicit_mask_from_embedding_gives_exact_zeros_and_is_passed_on():
+    tokens = np.array([[4, 2, 7, 0, 0], [3, 0, 0, 0, 0]])
+    keep = tokens != 0
+    inputs = keras.Input(shape=(None,), dtype="int32")
+    embedded = keras.layers.Embedding(10, 8, mask_zero=True)(inputs)
+    block = TransformerBlock(num_heads=2, key_dim=4, ff_dim=16)
+    out, weights = block(embedded, return_attention_scores=True)
+    pooled = keras.layers.GlobalAveragePooling1D()(out)
+    model = keras.Model(inputs, [out, weights, pooled, embedded])
+    out, weights, pooled, embedded = (to_numpy(t) for t in model(tokens))
+
+    padded_keys = np.broadcast_to(~keep[:, None, None, :], weights.shape)
+    assert np.all(weights[padded_keys] == 0.0)
+    np.testing.assert_allclose(weights.sum(-1)[np.broadcast_to(keep[:, None, :], weights.shape[:3])], 1.0, rtol=1e-5)
+    # The implicit mask and an explicit one give the same block output.
+    explicit, explicit_weights = block(embedded, mask=keep, return_attention_scores=True)
+    np.testing.assert_allclose(to_numpy(explicit_weights), weights, rtol=1e-6, atol=1e-7)
+    np.testing.assert_allclose(to_numpy(explicit), out, rtol=1e-5, atol=1e-6)
+    # The mask reaches the pooling: it averages the real steps only.
+    np.testing.assert_allclose(pooled, [out[0, :3].mean(0), out[1, 0]], rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_causal_block_cannot_see_the_future(norm_first):
+    x = random_array((1, 6, 8), 2)
+    layer = TransformerBlock(num_heads=2, key_dim=4, ff_dim=16, norm_first=norm_first)
+    before = to_numpy(layer(x, use_causal_mask=True))
+    changed = x.copy()
+    changed[0, 4] = random_array((8,), 9) * 3  # not a constant shift, which LayerNorm would remove
+    after = to_numpy(layer(changed, use_causal_mask=True))
+    np.testing.assert_allclose(after[0, :4], before[0, :4], rtol=1e-6, atol=1e-6)
+    assert not np.allclose(after[0, 4:], before[0, 4:], atol=1e-3)
+    # Without the causal mask the change reaches every step.
+    assert not np.allclose(to_numpy(layer(changed))[0, :4], to_numpy(layer(x))[0, :4], atol=1e-3)
+
+
+def test_dropout_only_in_training():
+    x = random_array((2, 5, 8))
+    layer = TransformerBlock(num_heads=2, key_dim=4, ff_dim=16, dropout=0.5, seed=3)
+    inference = to_numpy(layer(x))
+    np.testing.assert_array_equal(to_numpy(layer(x, training=False)), inference)
+    assert not np.allclose(to_numpy(layer(x, training=True)), inference)
+
+
+@pytest.mark.parametrize("policy_dtype", ["float16", "bfloat16"])
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_mixed_precision_without_nan(policy_dtype, norm_first):
+    previous = keras.config.dtype_policy()
+    keras.config.set_dtype_policy(f"mixed_{policy_dtype}")
+    try:
+        x = random_array((2, 6, 16)) * 50
+        mask = np.ones((2, 6), bool)
+        mask[1, 2:] = False
+        layer = TransformerBlock(num_heads=2, key_dim=8, ff_dim=32, norm_first=norm_first)
+        out, weights = layer(x, mask=mask, use_causal_mask=True, return_attention_scores=True)
+        assert out.dtype == policy_dtype and weights.dtype == policy_dtype
+        assert all(w.dtype == "float32" for w in layer.weights)
+        for tensor in (out, weights):
+            assert np.all(np.isfinite(to_numpy(keras.ops.cast(tensor, "float32"))))
+        assert np.all(to_numpy(keras.ops.cast(weights, "float32"))[1, :, :, 2:] == 0.0)
+    finally:
+        keras.config.set_dtype_policy(previous)
+
+
+def test_rejects_bad_arguments_and_inputs():
+    with pytest.raises(ValueError, match=r"`ff_dim` must be >= 1. Received: ff_dim=0"):
+        TransformerBlock(num_heads=2, key_dim=4, ff_dim=0)
+    with pytest.raises(TypeError, match=r"`norm_first` must be True or False. Received: norm_first='pre'"):
+        TransformerBlock(num_heads=2, key_dim=4, ff_dim=8, norm_first="pre")
+    with pytest.raises(ValueError, match=r"`dropout` must be a number in \[0, 1\). Received: dropout=-0.1"):
+        TransformerBlock(num_heads=2, key_dim=4, ff_dim=8, dropout=-0.1)
+    with pytest.raises(
+        ValueError, match=r"`layer_norm_epsilon` must be a positive number. Received: layer_norm_epsilon=0"
+    ):
+        TransformerBlock(num_heads=2, key_dim=4, ff_dim=8, layer_norm_epsilon=0)
+    block = TransformerBlock(num_heads=2, key_dim=4, ff_dim=8)
+    with pytest.raises(ValueError, match=r"rank 3 \(batch, steps, d_model\). Received: inputs.shape=\(None, 8\)"):
+        block(keras.Input(shape=(8,)))
+    with pytest.raises(ValueError, match=r"model width d_model \(axis 2\).*Received: inputs.shape=\(None, 5, None\)"):
+        block.build((None, 5, None))
+    with pytest.raises(
+        ValueError, match=r"expects `mask` of shape \(batch, steps\) = \(2, 5\).*Received: mask.shape=\(2, 4\)"
+    ):
+        block(random_array((2, 5, 8)), mask=np.ones((2, 4), bool))
