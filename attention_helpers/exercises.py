@@ -204,3 +204,51 @@ def check_attention_argmax_pixel(answer, attention_row, width):
     if given == tuple(reversed(expected)):
         return _report(False, "row and column are swapped: a flat index k is (k // width, k % width).")
     return _report(False, f"{tuple(answer)} is not it. Take np.argmax of the flat row, then divmod(index, width).")
+
+
+def check_full_keys_generator(generator, trained_generator, classifier, z):
+    """Exercise of notebook 07: the trained generator with `pool_keys_values=False`, re-measured.
+
+    Your `generator` must be the notebook's generator rebuilt with `pool_keys_values=False` (each
+    query then attends to all 16×16 = 256 positions instead of 8×8 = 64 pooled ones) and carry the
+    trained weights: pooling has no weights, so the same weights fit both. The check then measures
+    both generators on the same noise `z` with the notebook's figures and prints the difference.
+
+    Args:
+        generator: your rebuilt `keras.Model`.
+        trained_generator: the trained generator (pooled keys and values).
+        classifier: the digit classifier, images → 10 probabilities.
+        z: the noise `(n, latent_dim)` to sample both generators with.
+    """
+    if generator is None:
+        return _report(False, "`generator` is None: fill in the YOUR CODE part.")
+    import keras
+
+    from attention_helpers.gan import classifier_figures
+
+    if not isinstance(generator, keras.Model):
+        raise TypeError(f"`generator` must be a keras.Model. Received: {type(generator).__name__}")
+    names = [layer.name for layer in generator.layers]
+    if "attention" not in names:
+        return _report(False, "your generator has no layer named 'attention': build it with build_generator(...).")
+    if generator.get_layer("attention").pool_keys_values:
+        return _report(False, "its attention block still pools keys and values: pass pool_keys_values=False.")
+    mine, trained = generator.get_weights(), trained_generator.get_weights()
+    same = len(mine) == len(trained) and all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(mine, trained))
+    if not same:
+        return _report(
+            False,
+            "its weights are not the trained ones: copy them with "
+            "your_generator.set_weights(trained_generator.get_weights()).",
+        )
+    pooled_images = trained_generator.predict(z, verbose=0)
+    full_images = generator.predict(z, verbose=0)
+    pooled = classifier_figures(classifier.predict(pooled_images, verbose=0))
+    full = classifier_figures(classifier.predict(full_images, verbose=0))
+    change = float(np.mean(np.abs(full_images - pooled_images)))
+    return _report(
+        True,
+        f"with 256 keys instead of 64 pooled ones, the same weights draw samples that differ by "
+        f"{change:.3f} per pixel on average (pixels span 2); confidently classified "
+        f"{pooled['confident']:.2f} → {full['confident']:.2f}, classes {pooled['classes']} → {full['classes']}.",
+    )
