@@ -131,11 +131,24 @@ def train_step(generator, discriminator, generator_optimizer, discriminator_opti
     return d_loss, g_loss
 
 
+def generate(model, inputs, batch_size=100):
+    """`model(inputs)` in inference mode, in batches, as a NumPy array.
+
+    A direct call, not `model.predict`, which first traces a graph (seconds, for a few hundred
+    samples); in batches of `batch_size`, so that the attention scores of a large input never sit in
+    memory at once.
+    """
+    batch_size = check_int("batch_size", batch_size, minimum=1)
+    return np.concatenate(
+        [ops.convert_to_numpy(model(inputs[i : i + batch_size])) for i in range(0, len(inputs), batch_size)]
+    )
+
+
 def sample(generator, n, seed):
     """`n` images from `generator` (inference mode) for noise drawn with `seed`: `(n, 16, 16, 1)`."""
     n = check_int("n", n, minimum=1)
     z = keras.random.normal((n, generator.input_shape[-1]), seed=check_int("seed", seed, minimum=0))
-    return generator.predict(z, batch_size=256, verbose=0)
+    return generate(generator, z)
 
 
 def classifier_figures(probabilities, threshold=CONFIDENCE, class_share=CLASS_SHARE):

@@ -1,5 +1,9 @@
 """The SAGAN of notebook 07: builders, hinge losses, the training step and the figures that judge samples."""
 
+import json
+import re
+from pathlib import Path
+
 import keras
 import numpy as np
 import pytest
@@ -106,3 +110,74 @@ def test_classifier_maps_images_to_ten_probabilities():
     probabilities = to_numpy(gan.build_classifier()(random_array((4, 16, 16, 1))))
     assert probabilities.shape == (4, 10)
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
+
+
+# The notebook teaches these networks in its own cells; the package's copies (which trained the
+# shipped weights) must stay the same. The notebook's definitions are executed here and compared.
+NOTEBOOK = Path(__file__).resolve().parent.parent / "notebooks" / "07_sagan_generating_digits.ipynb"
+DEFINES = re.compile(r"^def (build_generator|build_discriminator|train_step)\(", re.MULTILINE)
+
+
+def _notebook_definitions():
+    import attention_helpers as ah
+
+    namespace = {"ah": ah, "keras": keras, "layers": keras.layers, "ops": keras.ops, "np": np}
+    cells = json.loads(NOTEBOOK.read_text())["cells"]
+    sources = ["".join(cell["source"]) for cell in cells if cell["cell_type"] == "code"]
+    chosen = [source for source in sources if DEFINES.search(source)]
+    assert len(chosen) == 3, "expected the generator, discriminator and training-step cells"
+    for source in chosen:
+        exec(compile(source, str(NOTEBOOK), "exec"), namespace)  # our own notebook's cells
+    return namespace
+
+
+def _without_names(config):
+    if isinstance(config, dict):
+        return {k: _without_names(v) for k, v in config.items() if k not in ("name", "shared_object_id")}
+    if isinstance(config, list):
+        return [_without_names(v) for v in config]
+    return config
+
+
+def _layer_configs(model):
+    return [(type(layer).__name__, _without_names(layer.get_config())) for layer in model.layers]
+
+
+def test_notebook_builds_the_same_networks_as_the_package():
+    notebook = _notebook_definitions()
+    assert notebook["LATENT_DIM"] == gan.LATENT_DIM
+    for kwargs in ({}, {"attention": False}, {"pool_keys_values": False}):
+        assert _layer_configs(notebook["build_generator"](**kwargs)) == _layer_configs(gan.build_generator(**kwargs))
+    for attention in (True, False):
+        assert _layer_configs(notebook["build_discriminator"](attention)) == _layer_configs(
+            gan.build_discriminator(attention)
+        )
+
+
+def test_notebook_trains_like_the_package():
+    notebook = _notebook_definitions()
+    real, fake = random_array((6, 1), 1), random_array((6, 1), 2)
+    assert float(notebook["discriminator_hinge_loss"](real, fake)) == float(gan.discriminator_hinge_loss(real, fake))
+    assert float(notebook["generator_hinge_loss"](fake)) == float(gan.generator_hinge_loss(fake))
+    for mine, theirs in zip(notebook["make_optimizers"](), gan.make_optimizers()):
+        assert _without_names(mine.get_config()) == _without_names(theirs.get_config())
+
+    # One step of each, from the same weights, batch and noise seed, ends at the same weights.
+    images = np.tanh(random_array((8, 16, 16, 1), 5))
+    results = []
+    for builders, step in (
+        (
+            (notebook["build_generator"], notebook["build_discriminator"], notebook["make_optimizers"]),
+            notebook["train_step"],
+        ),
+        ((gan.build_generator, gan.build_discriminator, gan.make_optimizers), gan.train_step),
+    ):
+        keras.utils.set_random_seed(7)
+        generator, discriminator = builders[0](), builders[1]()
+        g_optimizer, d_optimizer = builders[2]()
+        losses = step(generator, discriminator, g_optimizer, d_optimizer, images, keras.random.SeedGenerator(3))
+        results.append(([float(loss) for loss in losses], generator.get_weights() + discriminator.get_weights()))
+    (losses_nb, weights_nb), (losses_pkg, weights_pkg) = results
+    assert losses_nb == pytest.approx(losses_pkg, rel=1e-6)
+    for a, b in zip(weights_nb, weights_pkg):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
