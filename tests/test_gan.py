@@ -181,3 +181,15 @@ def test_notebook_trains_like_the_package():
     assert losses_nb == pytest.approx(losses_pkg, rel=1e-6)
     for a, b in zip(weights_nb, weights_pkg):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_generate_calls_the_model_in_batches_and_returns_numpy():
+    generator = gan.build_generator()
+    z = random_array((7, gan.LATENT_DIM), 4)
+    whole = to_numpy(generator(z))
+    for batch_size in (1, 3, 100):
+        got = gan.generate(generator, z, batch_size=batch_size)
+        assert isinstance(got, np.ndarray) and got.shape == (7, 16, 16, 1)
+        np.testing.assert_allclose(got, whole, rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match="`batch_size` must be >= 1"):
+        gan.generate(generator, z, batch_size=0)
