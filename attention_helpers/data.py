@@ -44,7 +44,7 @@ def dense_task(n, dims=32, target_index=1, seed=None):
 
 
 def sequence_task(n, steps=20, dims=2, target_step=10, seed=None):
-    """The recurrent version of the task (the seed's `get_data_recurrent`).
+    """The recurrent version of the task (`get_data_recurrent` in Philippe Rémy's keras-attention-mechanism).
 
     Every value is drawn from N(0, 1), then the binary label is written into every dimension at
     `target_step`: only that step carries information.

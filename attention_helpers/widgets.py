@@ -39,11 +39,12 @@ def _interactive(controls, redraw):
     return widgets.VBox([*controls.values(), output])
 
 
-def _retrain_on_click(slider, label, draw, first_message=None):
+def _retrain_on_click(slider, label, draw, first_message):
     """A slider and a button above an Output; the button shows `draw(slider.value)` (it retrains).
 
-    Training takes seconds, so it runs on the button, not on every slider move. With
-    `first_message`, the Output shows that text until the first press; else it draws at once.
+    Training takes seconds, so it runs on the button, not on every slider move, nor when the
+    widget appears (running a notebook top to bottom trains nothing here): the Output shows
+    `first_message` until the first press.
     """
     import ipywidgets as widgets
 
@@ -56,11 +57,8 @@ def _retrain_on_click(slider, label, draw, first_message=None):
             _show(draw(slider.value))
 
     button.on_click(retrain)
-    if first_message is None:
-        retrain()
-    else:
-        with output:
-            print(first_message)
+    with output:
+        print(first_message)
     return widgets.VBox([widgets.HBox([slider, button]), output])
 
 
@@ -178,17 +176,19 @@ class DenseTaskExplorer:
         import ipywidgets as widgets
 
         slider = widgets.IntSlider(value=1, min=0, max=self.dims - 1, description="target index")
-        return _retrain_on_click(slider, "Retrain", self.draw)
+        return _retrain_on_click(
+            slider, "Retrain", self.draw, "Pick a target index and press 'Retrain' (a few seconds)."
+        )
 
 
 class PlacementExplorer:
     """Notebook 02: move the planted step, retrain attention before and after the LSTM, compare.
 
-    Both models train on the same data with the same budget (about 6 s together on 2 CPU cores),
+    Both models train on the same data with the same budget (about 8 s together on one CPU core),
     so the explorer retrains when the button is pressed.
     """
 
-    def __init__(self, steps=20, dims=2, n_train=2000, epochs=6, seed=0):
+    def __init__(self, steps=12, dims=2, n_train=3000, epochs=10, seed=0):
         self.steps = check_int("steps", steps, minimum=2)
         self.dims = check_int("dims", dims, minimum=1)
         self.n_train = check_int("n_train", n_train, minimum=10)
@@ -232,7 +232,7 @@ class PlacementExplorer:
 
         slider = widgets.IntSlider(value=self.steps // 2, min=0, max=self.steps - 1, description="planted step")
         return _retrain_on_click(
-            slider, "Retrain both", self.draw, "Pick the planted step and press 'Retrain both' (about 6 s)."
+            slider, "Retrain both", self.draw, "Pick the planted step and press 'Retrain both' (about 8 s)."
         )
 
 
