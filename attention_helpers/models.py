@@ -93,7 +93,7 @@ def lstm_attention_model(placement="before", steps=12, dims=2, units=16, learnin
     return _compile_binary(keras.Model(inputs, outputs, name=f"attention_{placement}_lstm"), learning_rate)
 
 
-def pooled_attention_model(shared=False, steps=20, dims=2, hidden=32, learning_rate=1e-2):
+def pooled_attention_model(shared=False, steps=20, dims=2, hidden=32, learning_rate=7e-3):
     """TemporalAttention(shared) → average over steps → Dense(hidden, relu) → Dense(1, sigmoid).
 
     Without a recurrent layer, what the model can read at each dimension is exactly what its

@@ -16,15 +16,19 @@ HIGHLIGHT = "#d62728"
 BASE = "#1f77b4"
 
 
-def plot_attention_vector(vector, target_index=None, ax=None, title=None, xlabel="input index"):
-    """Bar chart of one attention vector, the expected peak in red and the uniform share dashed.
+def plot_attention_vector(vector, target_index=None, ax=None, title=None, xlabel="input index", target_label=None):
+    """Bar chart of one attention vector, one index highlighted in red and the uniform share dashed.
+
+    The highlighted index gets a red bar and a light red band behind it, so that it shows even
+    where its weight is zero.
 
     Args:
         vector: 1-D array of attention weights (for example the mean over a test set).
-        target_index: the index where the peak is expected, highlighted; None for none.
+        target_index: the index to highlight (for example where the label is planted); None for none.
         ax: an existing matplotlib Axes, or None for a new figure.
         title: optional title.
         xlabel: label of the x axis.
+        target_label: legend entry of the highlighted index; default "expected peak (index i)".
 
     Returns:
         `(fig, ax)`.
@@ -45,15 +49,16 @@ def plot_attention_vector(vector, target_index=None, ax=None, title=None, xlabel
     ax.axhline(uniform, color="gray", linestyle="--", linewidth=1)
     handles = [Line2D([], [], color="gray", linestyle="--", label=f"uniform (1/{vector.size})")]
     if target_index is not None:
-        handles.append(Patch(color=HIGHLIGHT, label=f"expected peak (index {target_index})"))
+        ax.axvspan(target_index - 0.5, target_index + 0.5, color=HIGHLIGHT, alpha=0.12, linewidth=0)
+        label = target_label or f"expected peak (index {target_index})"
+        handles.append(Patch(color=HIGHLIGHT, label=label))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("attention weight")
     step = 1 if vector.size <= 20 else max(1, vector.size // 16)
     ax.set_xticks(positions[::step])
     ax.set_xlim(-0.7, vector.size - 0.3)
-    # Keep the legend away from the expected peak.
-    corner = "upper left" if target_index is not None and target_index >= vector.size / 2 else "upper right"
-    ax.legend(handles=handles, loc=corner, frameon=False)
+    ax.set_ylim(0, max(float(vector.max()), uniform) * 1.35)  # head room for the legend
+    ax.legend(handles=handles, loc="best", frameon=False)
     if title:
         ax.set_title(title)
     return fig, ax

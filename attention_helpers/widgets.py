@@ -223,6 +223,7 @@ class PlacementExplorer:
                 ax=ax,
                 xlabel="time step",
                 title=f"attention {placement} the LSTM (accuracy {accuracy:.2f})",
+                target_label=f"planted step ({target_step})",
             )
         fig.tight_layout()
         return fig
