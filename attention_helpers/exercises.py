@@ -318,8 +318,54 @@ def check_attention_argmax_pixel(answer, attention_row, width):
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         raise TypeError(f"`answer` must be a (row, column) pair. Received: answer={answer!r}")
     expected = divmod(int(np.argmax(attention_row)), int(width))
-    if tuple(int(a) for a in answer) == tuple(reversed(expected)):
+    given = tuple(int(a) for a in answer)
+    if given == expected:  # first: on the diagonal, (5, 5) is also its own swap
+        return _report(True, f"the query looks most at pixel {expected}.")
+    if given == tuple(reversed(expected)):
         return _report(False, "row and column are swapped: a flat index k is (k // width, k % width).")
-    if tuple(int(a) for a in answer) != expected:
-        return _report(False, f"{tuple(answer)} is not it. Take np.argmax of the flat row, then divmod(index, width).")
-    return _report(True, f"the query looks most at pixel {expected}.")
+    return _report(False, f"{tuple(answer)} is not it. Take np.argmax of the flat row, then divmod(index, width).")
+
+
+def check_full_keys_generator(generator, trained_generator, classifier, z):
+    """Exercise of notebook 07: the trained generator with `pool_keys_values=False`, re-measured.
+
+    Your `generator` must be the notebook's generator rebuilt with `pool_keys_values=False` (each
+    query then attends to all 16×16 = 256 positions instead of 8×8 = 64 pooled ones) and carry the
+    trained weights: pooling has no weights, so the same weights fit both. The check then measures
+    both generators on the same noise `z` with the notebook's figures and prints the difference.
+
+    Args:
+        generator: your rebuilt `keras.Model`.
+        trained_generator: the trained generator (pooled keys and values).
+        classifier: the digit classifier, images → 10 probabilities.
+        z: the noise `(n, latent_dim)` to sample both generators with.
+    """
+    if generator is None:
+        return _missing("generator")
+    from attention_helpers.gan import classifier_figures, generate
+    from attention_helpers.layers import SelfAttention2D
+
+    generator = _model("generator", generator)
+    attention = _layer(generator, SelfAttention2D)
+    if attention is None:
+        return False
+    if attention.pool_keys_values:
+        return _report(False, "its attention block still pools keys and values: pass pool_keys_values=False.")
+    mine, trained = generator.get_weights(), trained_generator.get_weights()
+    same = len(mine) == len(trained) and all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(mine, trained))
+    if not same:
+        return _report(
+            False,
+            "its weights are not the trained ones: copy them with "
+            "your_generator.set_weights(trained_generator.get_weights()).",
+        )
+    pooled_images, full_images = generate(trained_generator, z), generate(generator, z)
+    pooled = classifier_figures(generate(classifier, pooled_images))
+    full = classifier_figures(generate(classifier, full_images))
+    change = float(np.mean(np.abs(full_images - pooled_images)))
+    return _report(
+        True,
+        f"with 256 keys instead of 64 pooled ones, the same weights draw samples that differ by "
+        f"{change:.3f} per pixel on average (pixels span 2); confidently classified "
+        f"{pooled['confident']:.2f} → {full['confident']:.2f}, classes {pooled['classes']} → {full['classes']}.",
+    )

@@ -222,3 +222,48 @@ def plot_attention_map(image, attention_map, query=None, ax=None, title=None, al
     if title:
         ax.set_title(title)
     return fig, ax
+
+
+def plot_image_grid(images, labels=None, columns=10, ax=None, title=None, vmin=-1.0, vmax=1.0):
+    """Many small grey images tiled into one picture (one `imshow`, fast), with optional labels.
+
+    Args:
+        images: `(n, H, W)` or `(n, H, W, 1)`.
+        labels: None, or n short strings or numbers, written at each image's top-left corner.
+        columns: images per row; the last row is padded with blank tiles.
+        ax: matplotlib Axes or None.
+        title: optional title.
+        vmin, vmax: the grey scale shared by every image (default [-1, 1], a tanh generator's range).
+
+    Returns:
+        `(fig, ax)`.
+    """
+    images = as_array("images", images, min_ndim=3)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3 or images.shape[0] == 0:
+        raise ValueError(f"`images` must have shape (n, H, W) or (n, H, W, 1). Received: shape {images.shape}")
+    if labels is not None and len(labels) != len(images):
+        raise ValueError(f"`labels` must have one entry per image ({len(images)}). Received: {len(labels)}")
+    n, height, width = images.shape
+    rows = -(-n // columns)
+    gap = 1  # pixels of background between tiles
+    mosaic = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), vmin, dtype=float)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        mosaic[r * (height + gap) : r * (height + gap) + height, c * (width + gap) : c * (width + gap) + width] = image
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(0.8 * columns, 0.8 * rows + 0.4))
+    else:
+        fig = ax.figure
+    ax.imshow(mosaic, cmap="gray", vmin=vmin, vmax=vmax)
+    if labels is not None:
+        for i, label in enumerate(labels):
+            r, c = divmod(i, columns)
+            ax.text(c * (width + gap), r * (height + gap), str(label), color=HIGHLIGHT, fontsize=8, va="top")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    return fig, ax

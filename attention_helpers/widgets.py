@@ -238,23 +238,28 @@ class PlacementExplorer:
 
 
 class AttentionMapExplorer:
-    """Notebook 06: pick an image and a query pixel, see where that pixel attends.
+    """Notebooks 06 and 07: pick an image and a query pixel, see where that pixel attends.
 
     Args:
         images: `(n, H, W, channels)` images.
-        attention: `(n, H*W, H*W)` attention matrices (one head), row j = where pixel j looks.
+        attention: `(n, H*W, keys)` attention matrices (one head), row j = where pixel j looks.
+            keys = H*W (one key per pixel), or ceil(H/2)*ceil(W/2) for keys and values max-pooled
+            2×2 (`SelfAttention2D(pool_keys_values=True)`): then each key stands for a 2×2 block of
+            pixels, and every pixel of the block shows that key's weight.
     """
 
     def __init__(self, images, attention):
         self.images = as_array("images", images, ndim=4)
         self.attention = as_array("attention", attention, ndim=3)
         n, height, width = self.images.shape[:3]
-        expected = (n, height * width, height * width)
-        if self.attention.shape != expected:
+        pooled = -(-height // 2) * -(-width // 2)
+        if self.attention.shape[:2] != (n, height * width) or self.attention.shape[2] not in (height * width, pooled):
             raise ValueError(
-                f"`attention` must have shape (n, H*W, H*W) = {expected} for images of shape "
+                f"`attention` must have shape (n, H*W, H*W) = {(n, height * width, height * width)}, or "
+                f"{(n, height * width, pooled)} with 2×2-pooled keys, for images of shape "
                 f"{self.images.shape}. Received: attention.shape={self.attention.shape}"
             )
+        self.pooled_keys = self.attention.shape[2] != height * width
 
     def update(self, index, row, col):
         """The `(H, W)` attention map of pixel (row, col) in image `index`."""
@@ -262,7 +267,11 @@ class AttentionMapExplorer:
         index = check_index("index", index, n, "number of images")
         row = check_index("row", row, height, "height")
         col = check_index("col", col, width, "width")
-        return self.attention[index, row * width + col].reshape(height, width)
+        weights = self.attention[index, row * width + col]
+        if not self.pooled_keys:
+            return weights.reshape(height, width)
+        blocks = weights.reshape(-(-height // 2), -(-width // 2))  # one weight per 2×2 block of pixels
+        return np.repeat(np.repeat(blocks, 2, axis=0), 2, axis=1)[:height, :width]
 
     def draw(self, index=0, row=0, col=0):
         from attention_helpers.plotting import plot_attention_map

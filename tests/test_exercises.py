@@ -126,7 +126,9 @@ def test_attention_without_memory(capsys):
     assert not exercises.check_attention_without_memory(elsewhere, x, y, 5)
     assert "train the model" in capsys.readouterr().out  # looking at a noise step, it cannot be right
 
-    assert not exercises.check_attention_without_memory(_after_model(keras.layers.LSTM(4, return_sequences=True), 5), x, y, 5)
+    assert not exercises.check_attention_without_memory(
+        _after_model(keras.layers.LSTM(4, return_sequences=True), 5), x, y, 5
+    )
     assert "still has a recurrent layer" in capsys.readouterr().out
     assert not exercises.check_attention_without_memory(None, x, y, 5)
     assert FILL_IN in capsys.readouterr().out
@@ -223,3 +225,47 @@ def test_causal_reversal(capsys):
     assert "use_causal_mask=True" in capsys.readouterr().out
     assert not exercises.check_causal_reversal(None, source, target)
     assert FILL_IN in capsys.readouterr().out
+
+
+def test_attention_argmax_pixel_on_the_diagonal_is_not_a_swap(capsys):
+    row = np.zeros(64)
+    row[5 * 8 + 5] = 1.0  # width 8: pixel (5, 5), its own swap
+    assert exercises.check_attention_argmax_pixel((5, 5), row, 8)
+    assert capsys.readouterr().out.startswith("✓ Correct")
+    assert exercises.check_attention_argmax_pixel([np.int64(5), 5], row, 8)
+    assert not exercises.check_attention_argmax_pixel((5, 4), row, 8)
+    assert "is not it" in capsys.readouterr().out
+
+
+def test_full_keys_generator(capsys):
+    from attention_helpers import gan
+
+    trained, classifier = gan.build_generator(), gan.build_classifier()
+    trained.get_layer("attention").gamma.assign(0.5)  # so that the keys it sees matter
+    z = np.random.default_rng(0).normal(size=(20, gan.LATENT_DIM)).astype("float32")
+    assert not exercises.check_full_keys_generator(None, trained, classifier, z)
+    assert FILL_IN in capsys.readouterr().out
+
+    still_pooled = gan.build_generator()
+    still_pooled.set_weights(trained.get_weights())
+    assert not exercises.check_full_keys_generator(still_pooled, trained, classifier, z)
+    assert "still pools keys and values" in capsys.readouterr().out
+
+    untrained = gan.build_generator(pool_keys_values=False)  # right structure, fresh weights
+    assert not exercises.check_full_keys_generator(untrained, trained, classifier, z)
+    assert "not the trained ones" in capsys.readouterr().out
+
+    assert not exercises.check_full_keys_generator(gan.build_generator(attention=False), trained, classifier, z)
+    assert "no layer named 'attention'" in capsys.readouterr().out
+    impostor = keras.Sequential([keras.Input((gan.LATENT_DIM,)), keras.layers.Dense(4, name="attention")])
+    assert not exercises.check_full_keys_generator(impostor, trained, classifier, z)
+    assert "is a Dense, not a SelfAttention2D" in capsys.readouterr().out
+
+    solution = gan.build_generator(pool_keys_values=False)
+    solution.set_weights(trained.get_weights())
+    assert exercises.check_full_keys_generator(solution, trained, classifier, z)
+    out = capsys.readouterr().out
+    assert out.startswith("✓ Correct") and "256 keys instead of 64" in out and "classes" in out
+
+    with pytest.raises(TypeError, match=r"`generator` must be a keras\.Model .*Received: generator of type str"):
+        exercises.check_full_keys_generator("generator", trained, classifier, z)

@@ -44,8 +44,11 @@ CASES = [
 ]
 
 
-def notebook_function(notebook, name):
-    """The function `name` as defined in a code cell of `notebook` (only its own source is run)."""
+def notebook_function(notebook, name, **names):
+    """The function `name` as defined in a code cell of `notebook` (only its own source is run).
+
+    It sees `keras`, `ah` and `np`, plus `names` (other globals the function uses).
+    """
     cells = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))["cells"]
     for cell in cells:
         if cell["cell_type"] != "code":
@@ -53,7 +56,7 @@ def notebook_function(notebook, name):
         source = "".join(cell["source"])
         for node in ast.parse(source).body:
             if isinstance(node, ast.FunctionDef) and node.name == name:
-                namespace = {"keras": keras, "ah": ah, "np": np}
+                namespace = {"keras": keras, "ah": ah, "np": np, **names}
                 exec(compile(ast.Module([node], type_ignores=[]), notebook, "exec"), namespace)
                 return namespace[name]
     raise AssertionError(f"{notebook} defines no function {name!r} in a code cell")

@@ -106,3 +106,21 @@ def test_attention_map_overlay_fades_with_the_weight():
         match=r"`attention_map` must have the image's height and width \(4, 5\). Received: attention_map.shape=\(5, 4\)",
     ):
         plot_attention_map(image, weights.T)
+
+
+def test_plot_image_grid_tiles_images_with_gaps_and_labels():
+    from attention_helpers.plotting import plot_image_grid
+
+    images = np.stack([np.full((2, 3), v) for v in (0.1, 0.2, 0.3)])  # three 2x3 tiles
+    _, ax = plot_image_grid(images, labels=["a", "b", 7], columns=2, title="grid")
+    mosaic = ax.images[0].get_array()
+    assert mosaic.shape == (2 * 2 + 1, 2 * 3 + 1)  # two rows and two columns of tiles, 1-pixel gaps
+    np.testing.assert_allclose(mosaic[:2, :3], 0.1)
+    np.testing.assert_allclose(mosaic[:2, 4:], 0.2)
+    np.testing.assert_allclose(mosaic[3:, :3], 0.3)
+    np.testing.assert_allclose(mosaic[3:, 4:], -1.0)  # the padding tile is background
+    assert [t.get_text() for t in ax.texts] == ["a", "b", "7"] and ax.get_title() == "grid"
+    with pytest.raises(ValueError, match=r"one entry per image \(3\). Received: 2"):
+        plot_image_grid(images, labels=["a", "b"])
+    with pytest.raises(ValueError, match=r"\(n, H, W\) or \(n, H, W, 1\). Received: shape \(3, 2, 3, 2\)"):
+        plot_image_grid(np.zeros((3, 2, 3, 2)))
