@@ -307,3 +307,39 @@ def digits(size=8, seed=None):
         order = np.random.default_rng(seed).permutation(len(labels))
         images, labels = images[order], labels[order]
     return images, labels
+
+
+def pointer_mirror_task(n, length=8, seed=None):
+    """Two lookups per output step: one whose place depends on the input, one fixed (for notebook 08).
+
+    Tokens are in [0, length - 1], so every token can also be read as a position of its own
+    sequence. At output step i the answer is a pair of tokens:
+
+        pointed  = source[source[i]]        (follow the address written at step i: input-dependent)
+        mirrored = source[length - 1 - i]   (the reversal of `reversal_task`: the same for every input)
+
+    encoded as the single class `length * pointed + mirrored`, so a model predicts one of `length²`
+    classes per step. A model whose queries carry only the output position (as in `reversal_task`'s
+    model) can find `mirrored` but not `pointed`.
+
+    Args:
+        n: number of sequences (>= 1).
+        length: steps per sequence, also the number of distinct tokens (>= 2).
+        seed: None or a non-negative int.
+
+    Returns:
+        `(source, target)`: int32 arrays `(n, length)`; `target // length` is the pointed token and
+        `target % length` the mirrored one.
+
+    Example:
+        >>> source, target = pointer_mirror_task(1, length=4, seed=0)
+        >>> bool((target // 4 == source[0, source[0]]).all() and (target % 4 == source[0, ::-1]).all())
+        True
+    """
+    n = check_int("n", n, minimum=1)
+    length = check_int("length", length, minimum=2)
+    rng = np.random.default_rng(check_seed(seed))
+    source = rng.integers(0, length, size=(n, length)).astype(np.int32)
+    pointed = np.take_along_axis(source, source, axis=1)  # source[b, source[b, i]]
+    mirrored = source[:, ::-1]
+    return source, (length * pointed + mirrored).astype(np.int32)

@@ -23,6 +23,15 @@ def _missing(name):
     return _report(False, f"`{name}` is None: fill in the YOUR CODE part, then run the check again.")
 
 
+def _number(name, value):
+    """`(float(value), None)`, or `(None, the report)` when the template's None is still there."""
+    if value is None:
+        return None, _missing(name)
+    if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value):
+        raise TypeError(f"`{name}` must be a single number. Received: {name}={value!r}")
+    return float(value), None
+
+
 def _model(name, value):
     import keras
 
@@ -304,6 +313,9 @@ def check_causal_reversal(model, source, target):
     )
 
 
+# Notebook 06 ---------------------------------------------------------------------------------------
+
+
 def check_attention_argmax_pixel(answer, attention_row, width):
     """Exercise of notebook 06: the (row, column) that a query pixel attends to most.
 
@@ -313,7 +325,7 @@ def check_attention_argmax_pixel(answer, attention_row, width):
         width: the image width W (a flat index k is pixel (k // W, k % W)).
     """
     if answer is None:
-        return _report(False, "`answer` is None: fill in the line marked YOUR CODE.")
+        return _missing("answer")
     attention_row = as_array("attention_row", attention_row, ndim=1)
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         raise TypeError(f"`answer` must be a (row, column) pair. Received: answer={answer!r}")
@@ -324,6 +336,9 @@ def check_attention_argmax_pixel(answer, attention_row, width):
     if given == tuple(reversed(expected)):
         return _report(False, "row and column are swapped: a flat index k is (k // width, k % width).")
     return _report(False, f"{tuple(answer)} is not it. Take np.argmax of the flat row, then divmod(index, width).")
+
+
+# Notebook 07 ---------------------------------------------------------------------------------------
 
 
 def check_full_keys_generator(generator, trained_generator, classifier, z):
@@ -368,4 +383,77 @@ def check_full_keys_generator(generator, trained_generator, classifier, z):
         f"with 256 keys instead of 64 pooled ones, the same weights draw samples that differ by "
         f"{change:.3f} per pixel on average (pixels span 2); confidently classified "
         f"{pooled['confident']:.2f} → {full['confident']:.2f}, classes {pooled['classes']} → {full['classes']}.",
+    )
+
+
+# Notebook 08 ---------------------------------------------------------------------------------------
+
+
+def _as_probabilities(model, tokens):
+    """`model(tokens)` as a NumPy array `(n, steps, classes)`; a clear error for anything else."""
+    from keras import ops  # imported here: the other checks do not need Keras
+
+    output = np.asarray(ops.convert_to_numpy(model(tokens)))
+    if output.ndim != 3 or output.shape[:2] != tokens.shape:
+        raise ValueError(
+            f"`model` must return class probabilities of shape (n, steps, classes) with (n, steps) = {tokens.shape}. "
+            f"Received: shape {output.shape}"
+        )
+    return output
+
+
+def check_without_positions(model, source, target, accuracy):
+    """Exercise of notebook 08: retrain the Transformer without positions and re-measure it.
+
+    Args:
+        model: your model trained without position information; called on int tokens `(n, steps)`,
+            it returns class probabilities `(n, steps, classes)`.
+        source, target: the test set, int `(n, steps)` each.
+        accuracy: the token accuracy you measured (the fraction of steps whose class is right).
+
+    It checks that the model cannot see positions (permuting the input steps permutes its outputs
+    the same way), that it was trained (it does better than twice the 1/classes of a blind guess),
+    and that your figure is the model's token accuracy on `source` and `target`.
+    """
+    if model is None:
+        return _missing("model")
+    value, failed = _number("accuracy", accuracy)
+    if failed is not None:
+        return failed
+    source = as_array("source", source, ndim=2).astype(np.int64)
+    target = as_array("target", target, ndim=2)
+    if target.shape != source.shape:
+        raise ValueError(
+            f"`target` must have the shape of `source`, {source.shape}. Received: target.shape={target.shape}"
+        )
+    sample = source[:64]
+    order = np.random.default_rng(0).permutation(source.shape[1])
+    outputs = _as_probabilities(model, sample)
+    permuted = _as_probabilities(model, sample[:, order])
+    gap = float(np.max(np.abs(permuted - outputs[:, order])))
+    if gap > 1e-4:
+        return _report(
+            False,
+            "your model still knows positions: permuting the input steps does not permute its outputs the same "
+            f"way (largest difference {gap:.2f}). Build it without the position embedding.",
+        )
+    probabilities = _as_probabilities(model, source)
+    classes = probabilities.shape[-1]
+    measured = float(np.mean(probabilities.argmax(axis=-1) == target))
+    if measured < 2 / classes:
+        return _report(
+            False,
+            f"your model's token accuracy is {measured:.3f}, no better than a blind guess (1/{classes}). "
+            "Did you train it before measuring?",
+        )
+    if abs(value - measured) > 0.01:
+        return _report(
+            False,
+            f"{value:.3f} is not this model's token accuracy on the test set ({measured:.3f}): compare "
+            "argmax(model(source), axis=-1) with target at every step and take the mean.",
+        )
+    return _report(
+        True,
+        "without positions the model is permutation-equivariant, so it cannot tell which step it is "
+        f"answering for; it reaches {measured:.2f} token accuracy.",
     )

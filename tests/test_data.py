@@ -6,6 +6,7 @@ from attention_helpers.data import (
     dense_task,
     digits,
     multi_signal_task,
+    pointer_mirror_task,
     query_document_task,
     reversal_task,
     sequence_task,
@@ -132,6 +133,25 @@ def test_reversal_task():
     np.testing.assert_array_equal(target, source[:, ::-1])
 
 
+def test_pointer_mirror_task_answers_the_pointed_and_the_mirrored_token():
+    source, target = pointer_mirror_task(200, length=6, seed=0)
+    assert source.shape == target.shape == (200, 6)
+    assert source.dtype == target.dtype == np.int32
+    assert source.min() >= 0 and source.max() <= 5 and target.max() < 36
+    for b in range(200):
+        for i in range(6):
+            assert target[b, i] == 6 * source[b, source[b, i]] + source[b, 5 - i]
+    # Every token value occurs, so every address is exercised.
+    assert set(np.unique(source)) == set(range(6))
+
+
+def test_pointer_mirror_task_is_seeded():
+    a, b, c = (pointer_mirror_task(40, seed=s) for s in (3, 3, 4))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0])
+
+
 @pytest.mark.parametrize(
     ("fn", "kwargs", "error", "match"),
     [
@@ -144,6 +164,10 @@ def test_reversal_task():
         (addition_task, {"n": 5, "min_length": 1}, ValueError, r"`min_length` must be >= 2"),
         (query_document_task, {"n": 5, "vocab_size": 6, "query_length": 5}, ValueError, r"`query_length` must be <= 4"),
         (reversal_task, {"n": 5, "length": 1}, ValueError, r"`length` must be >= 2"),
+        (pointer_mirror_task, {"n": 5, "length": 1}, ValueError, r"`length` must be >= 2. Received: length=1"),
+        (pointer_mirror_task, {"n": 0}, ValueError, r"`n` must be >= 1. Received: n=0"),
+        (pointer_mirror_task, {"n": 5, "length": 2.5}, TypeError, r"`length` must be an integer"),
+        (pointer_mirror_task, {"n": 5, "seed": -1}, ValueError, r"`seed` must be >= 0. Received: seed=-1"),
     ],
 )
 def test_more_generators_reject_bad_arguments(fn, kwargs, error, match):

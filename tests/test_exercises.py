@@ -269,3 +269,62 @@ def test_full_keys_generator(capsys):
 
     with pytest.raises(TypeError, match=r"`generator` must be a keras\.Model .*Received: generator of type str"):
         exercises.check_full_keys_generator("generator", trained, classifier, z)
+
+
+def _one_hot(classes_of_tokens, classes=16):
+    return np.eye(classes)[classes_of_tokens]
+
+
+def _tokens_and_target():
+    source = np.random.default_rng(1).integers(0, 4, size=(100, 4))
+    return source, (3 * source) % 16  # a per-token answer: a position-free model can get it right
+
+
+def test_without_positions_accepts_a_trained_equivariant_model(capsys):
+    source, target = _tokens_and_target()
+    assert exercises.check_without_positions(lambda x: _one_hot((3 * x) % 16), source, target, 1.0)
+    assert capsys.readouterr().out.startswith("✓ Correct: without positions")
+
+
+@pytest.mark.parametrize(
+    ("model", "accuracy", "hint"),
+    [
+        (None, 1.0, "`model` is None: fill in the YOUR CODE part"),
+        (lambda x: _one_hot((3 * x) % 16), None, "`accuracy` is None: fill in the YOUR CODE part"),
+        (lambda x: _one_hot((3 * x + np.arange(x.shape[1])) % 16), 1.0, "your model still knows positions"),
+        (lambda x: _one_hot(np.full(x.shape, 15)), 0.0, "no better than a blind guess (1/16)"),
+        (lambda x: _one_hot((3 * x) % 16), 0.5, "0.500 is not this model's token accuracy on the test set (1.000)"),
+    ],
+)
+def test_without_positions_explains_wrong_answers(capsys, model, accuracy, hint):
+    source, target = _tokens_and_target()
+    assert not exercises.check_without_positions(model, source, target, accuracy)
+    out = capsys.readouterr().out
+    assert out.startswith("✗ Not yet") and hint in out
+
+
+def test_without_positions_tells_keras_models_with_and_without_positions_apart(capsys):
+    import keras
+
+    from attention_helpers.layers import PositionEmbedding, TransformerBlock
+
+    source, target = _tokens_and_target()
+    for positions in (False, True):
+        tokens = keras.Input(shape=(4,), dtype="int32")
+        embedded = keras.layers.Embedding(4, 8)(tokens)
+        if positions:
+            embedded = embedded + PositionEmbedding(4)(embedded)
+        hidden = TransformerBlock(num_heads=2, key_dim=4, ff_dim=8)(embedded)
+        model = keras.Model(tokens, keras.layers.Dense(16, activation="softmax")(hidden))
+        measured = float(np.mean(keras.ops.convert_to_numpy(model(source)).argmax(-1) == target))
+        exercises.check_without_positions(model, source, target, measured)
+        knows_positions = "your model still knows positions" in capsys.readouterr().out
+        assert knows_positions == positions
+
+
+def test_without_positions_rejects_bad_shapes():
+    source, target = _tokens_and_target()
+    with pytest.raises(ValueError, match=r"must return class probabilities of shape \(n, steps, classes\)"):
+        exercises.check_without_positions(lambda x: x, source, target, 1.0)
+    with pytest.raises(ValueError, match=r"`target` must have the shape of `source`"):
+        exercises.check_without_positions(lambda x: _one_hot(x), source, target[:, :2], 1.0)
