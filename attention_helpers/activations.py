@@ -25,8 +25,9 @@ def _layer_outputs(layer):
 def get_activations(model, x, layer_names=None, batch_size=256):
     """Run `x` through `model` and return the outputs of the named layers as NumPy arrays.
 
-    The Keras 3 version of the `get_activations` in Philippe Rémy's keras-attention-mechanism: it builds an intermediate
-    `keras.Model(model.inputs, [layer.output, ...])` and predicts with it.
+    The Keras 3 version of the `get_activations` in Philippe Rémy's keras-attention-mechanism: it
+    builds an intermediate `keras.Model(model.inputs, [layer.output, ...])` and calls it on `x`,
+    `batch_size` samples at a time.
 
     A layer with one output is keyed by its name. A layer with several outputs (for example
     `DenseAttention` called with `return_attention_scores=True`) gives one key per output,
@@ -96,7 +97,30 @@ def get_activations(model, x, layer_names=None, batch_size=256):
             else:
                 raise ValueError(f"Unknown layer name in `layer_names`: {name!r}. Available: {sorted(keys)}")
     probe = keras.Model(inputs=inputs, outputs=[keys[k] for k in wanted])
-    values = probe.predict(x, batch_size=batch_size, verbose=0)
-    if len(wanted) == 1:
-        values = [values]
-    return {key: np.asarray(value) for key, value in zip(wanted, values)}
+    # Batches through an eager call rather than `predict`, which traces a new function for every probe
+    # model (a second or so per call on one CPU, for a few hundred milliseconds of work).
+    batches = []
+    for start in range(0, _length(x), batch_size):
+        outputs = probe(_batch(x, start, batch_size), training=False)
+        batches.append(outputs if isinstance(outputs, (list, tuple)) else [outputs])  # one output: a bare tensor
+    return {
+        key: np.concatenate([keras.ops.convert_to_numpy(batch[i]) for batch in batches]) for i, key in enumerate(wanted)
+    }
+
+
+def _length(x):
+    """Number of samples in `x`: an array, or a list/tuple/dict of arrays with a common first axis."""
+    arrays = list(x.values()) if isinstance(x, dict) else list(x) if isinstance(x, (list, tuple)) else [x]
+    lengths = {len(np.asarray(a)) for a in arrays}
+    if len(lengths) != 1:
+        raise ValueError(f"`x` must hold arrays with the same number of samples. Received lengths {sorted(lengths)}")
+    return lengths.pop()
+
+
+def _batch(x, start, size):
+    """Samples `start` to `start + size` of `x`, in the structure of `x`."""
+    if isinstance(x, dict):
+        return {name: np.asarray(a)[start : start + size] for name, a in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [np.asarray(a)[start : start + size] for a in x]
+    return np.asarray(x)[start : start + size]

@@ -64,3 +64,19 @@ def test_rejects_non_models_and_bad_names():
         get_activations("model", np.ones((1, 6)))
     with pytest.raises(TypeError, match=r"`layer_names` must be None, a string or a list of strings"):
         get_activations(_model(), np.ones((1, 6), "float32"), 3)
+
+
+def test_batches_and_multi_input_models_give_the_whole_set_in_order():
+    from attention_helpers import data, models
+
+    model = models.query_document_model("compare")
+    query, document, _ = data.query_document_task(7, seed=0)
+    acts = get_activations(model, [query, document], "attention/1", batch_size=3)  # batches of 3, 3 and 1
+    _, weights = model.get_layer("attention")(
+        [model.get_layer("cnn")(model.get_layer("embedding")(t)) for t in (query, document)],
+        return_attention_scores=True,
+    )
+    assert acts["attention/1"].shape == (7, 4, 12)
+    np.testing.assert_allclose(acts["attention/1"], keras.ops.convert_to_numpy(weights), rtol=1e-5, atol=1e-6)
+    with pytest.raises(ValueError, match=r"the same number of samples. Received lengths \[6, 7\]"):
+        get_activations(model, [query[:6], document], "attention/1")
