@@ -50,6 +50,24 @@ def printed(cell):
     return "".join(parts).strip()
 
 
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+TRACEBACK_LINE = re.compile(r"^-*> *(\d+)")  # IPython marks the line that raised: "---> 12 assert ..."
+
+
+def failing_source_line(cell):
+    """The line of `cell` that raised, from the error output's traceback (IPython marks it with an arrow)."""
+    lines = cell.source.splitlines()
+    for output in cell.get("outputs", []):
+        if output.get("output_type") != "error":
+            continue
+        for text in output.get("traceback", []):
+            for line in ANSI.sub("", text).splitlines():
+                found = TRACEBACK_LINE.match(line.strip())
+                if found and 0 < int(found[1]) <= len(lines):
+                    return lines[int(found[1]) - 1]
+    return ""
+
+
 def run_one(path, k, timeout):
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
@@ -61,7 +79,7 @@ def run_one(path, k, timeout):
     if run.failed_cell is None:
         return "stderr output: " + "; ".join(run.stderr)
     cell = run.notebook.cells[run.failed_cell]
-    failing_line = next((line for line in cell.source.splitlines()[::-1] if line.strip().startswith("assert")), "")
+    failing_line = failing_source_line(cell)
     figure = printed(cell)
     return f"cell {run.failed_cell}: {run.error}\n      {failing_line.strip()}" + (
         f"\n      printed: {figure}" if figure else ""
