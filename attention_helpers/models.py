@@ -229,10 +229,11 @@ def reversal_model(length=8, vocab_size=10, dim=32, learning_rate=1e-2):
     keys = keras.layers.Add(name="keys")([tokens, PositionEmbedding(length, name="source_positions")(tokens)])
     queries = PositionEmbedding(length, name="target_positions")(tokens)  # (batch, length, dim): positions only
     context, _ = DotProductAttention(use_scale=True, name="attention")(
-        [queries, tokens, keys], return_attention_scores=True
+        [queries, tokens, keys],
+        return_attention_scores=True,  # [query, value, key]
     )
     outputs = keras.layers.Dense(vocab_size, activation="softmax", name="next_token")(context)
-    model = keras.Model(source, outputs, name="reversal_seq2seq")
+    model = keras.Model(source, outputs, name="reversal_by_position")
     model.compile(
         optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
     )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.colors import to_rgb
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -51,7 +52,8 @@ def plot_attention_vector(vector, target_index=None, ax=None, title=None, xlabel
     if target_index is not None:
         ax.axvspan(target_index - 0.5, target_index + 0.5, color=HIGHLIGHT, alpha=0.12, linewidth=0)
         label = target_label or f"expected peak (index {target_index})"
-        handles.append(Patch(color=HIGHLIGHT, label=label))
+        # The legend shows the band (always there) edged with the bar's colour (only as tall as the weight).
+        handles.append(Patch(facecolor=(*to_rgb(HIGHLIGHT), 0.25), edgecolor=HIGHLIGHT, label=label))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("attention weight")
     step = 1 if vector.size <= 20 else max(1, vector.size // 16)

@@ -231,7 +231,7 @@ class PlacementExplorer:
     def widget(self):
         import ipywidgets as widgets
 
-        slider = widgets.IntSlider(value=self.steps // 2, min=0, max=self.steps - 1, description="planted step")
+        slider = widgets.IntSlider(value=(self.steps - 1) // 2, min=0, max=self.steps - 1, description="planted step")
         return _retrain_on_click(
             slider, "Retrain both", self.draw, "Pick the planted step and press 'Retrain both' (about 8 s)."
         )

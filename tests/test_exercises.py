@@ -32,6 +32,7 @@ def test_check_softmax_accepts_stable_and_rejects_naive(capsys):
         (lambda s: 1 / 0, "raised ZeroDivisionError"),
         ("softmax", "pass your function itself"),
         (None, "fill in the YOUR CODE part"),
+        (lambda s: None, "returned None: fill in the YOUR CODE part"),
     ],
 )
 def test_check_softmax_explains_wrong_answers(capsys, fn, hint):
@@ -43,8 +44,9 @@ def test_causal_mask(capsys):
     assert exercises.check_causal_mask(lambda q, v: np.tril(np.ones((q, v), bool)))
     assert not exercises.check_causal_mask(lambda q, v: np.triu(np.ones((q, v), bool)))
     assert not exercises.check_causal_mask(lambda q, v: np.tril(np.ones((q, v))))  # not boolean
-    assert not exercises.check_causal_mask(lambda q, v: None)
     assert "mask is wrong" in capsys.readouterr().out
+    assert not exercises.check_causal_mask(lambda q, v: None)  # the untouched template
+    assert "returned None: fill in the YOUR CODE part" in capsys.readouterr().out
     assert not exercises.check_causal_mask(None)
     assert "fill in the YOUR CODE part" in capsys.readouterr().out
 
