@@ -232,8 +232,34 @@ def _outline_segments(mask):
     return segments
 
 
-def _legend_handles(labels, query):
-    handles = [Line2D([], [], label=label, **style) for label, style in zip(labels, OUTLINE_STYLES) if label]
+def draw_outlines(ax, outlines, styles=OUTLINE_STYLES):
+    """Outline regions on an image drawn with `imshow`, along pixel edges, one style per label.
+
+    Args:
+        ax: the Axes the image is drawn on.
+        outlines: dict from a label to a boolean `(H, W)` mask or a list of masks; the labels take
+            `styles` in order (a label with an empty list keeps its style's place).
+        styles: line styles (`LineCollection` keyword dicts), one per label; `OUTLINE_STYLES` by
+            default, or a selection of it, so that a region keeps its style from figure to figure.
+
+    Returns:
+        The legend handles of the labels that have a region, in order.
+    """
+    if not isinstance(outlines, dict):
+        raise TypeError(f"`outlines` must be a dict from a label to masks. Received: {type(outlines).__name__}")
+    if len(outlines) > len(styles):
+        raise ValueError(f"`outlines` can name at most {len(styles)} labels. Received: {len(outlines)}")
+    shown = []
+    for (label, masks), style in zip(outlines.items(), styles):
+        masks = list(masks) if isinstance(masks, (list, tuple)) else [masks]
+        segments = [segment for mask in masks for segment in _outline_segments(np.asarray(mask, bool))]
+        ax.add_collection(LineCollection(segments, **style))
+        shown.append(label if masks else None)
+    return _legend_handles(shown, query=False, styles=styles)
+
+
+def _legend_handles(labels, query, styles=OUTLINE_STYLES):
+    handles = [Line2D([], [], label=label, **style) for label, style in zip(labels, styles) if label]
     if query:
         handles.insert(0, Line2D([], [], marker="*", markersize=11, color=QUERY_COLOR, linestyle="none", label="query"))
     return handles
@@ -296,8 +322,6 @@ def plot_attention_map(
     if outlines is not None and not isinstance(outlines, dict):
         raise TypeError(f"`outlines` must be a dict from a label to masks. Received: {type(outlines).__name__}")
     outlines = {label: _masks(label, masks, image.shape) for label, masks in (outlines or {}).items()}
-    if len(outlines) > len(OUTLINE_STYLES):
-        raise ValueError(f"`outlines` can name at most {len(OUTLINE_STYLES)} labels. Received: {len(outlines)}")
     if ax is None:
         fig, ax = plt.subplots(figsize=(3.6 if colorbar else 3.0, 3.4 if legend and (outlines or query) else 3.0))
     else:
@@ -309,9 +333,7 @@ def plot_attention_map(
         norm=Normalize(vmin=0.0, vmax=float(vmax), clip=True),
         interpolation="nearest",
     )
-    for masks, style in zip(outlines.values(), OUTLINE_STYLES):
-        segments = [segment for mask in masks for segment in _outline_segments(mask)]
-        ax.add_collection(LineCollection(segments, **style))
+    draw_outlines(ax, outlines)
     if query is not None:
         row = check_index("query[0]", query[0], image.shape[0], "height")
         col = check_index("query[1]", query[1], image.shape[1], "width")

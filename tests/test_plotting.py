@@ -171,3 +171,22 @@ def test_attention_maps_share_one_scale_one_colorbar_and_one_legend():
         plot_attention_maps(images, maps, outlines=[masks[0], masks[1], {"rest": masks[0]["rest"]}])
     with pytest.raises(ValueError, match=r"Received: 2 images and 3 attention maps"):
         plot_attention_maps(images[:2], maps)
+
+
+def test_draw_outlines_on_any_image_returns_the_legend_handles():
+    from attention_helpers.plotting import OUTLINE_STYLES, draw_outlines
+
+    _, ax = plt.subplots()
+    ax.imshow(np.zeros((4, 4, 3)))
+    square = np.zeros((4, 4), bool)
+    square[1:3, 1:3] = True
+    handles = draw_outlines(ax, {"marked": [square], "none here": [], "corner": np.eye(4, dtype=bool)})
+    assert [h.get_label() for h in handles] == ["marked", "corner"]
+    assert len(ax.collections) == 3 and len(ax.collections[0].get_segments()) == 8
+    assert ax.collections[2].get_linestyle() != ax.collections[0].get_linestyle()  # "corner" keeps the third style
+    with pytest.raises(ValueError, match=r"`outlines` can name at most 4 labels. Received: 5"):
+        draw_outlines(ax, {str(k): square for k in range(5)})
+    picked = (OUTLINE_STYLES[0], OUTLINE_STYLES[2])
+    (_, second) = draw_outlines(ax, {"a": square, "b": np.eye(4, dtype=bool)}, styles=picked)
+    assert second.get_linestyle() == OUTLINE_STYLES[2]["linestyle"] and second.get_label() == "b"
+    assert ax.collections[-1].get_linestyle() == ax.collections[2].get_linestyle()
