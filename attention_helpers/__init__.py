@@ -2,8 +2,8 @@
 
 Importing the package is cheap and does not import Keras or TensorFlow, so that
 `setup_notebook()` can quiet TensorFlow's logging before TensorFlow loads. The submodules
-(`data`, `layers`, `models`, `activations`, `plotting`, `widgets`, `exercises`,
-`reference`) load on first use.
+(`data`, `layers`, `models`, `gan`, `activations`, `plotting`, `widgets`, `exercises`,
+`pretrained`, `reference`) load on first use.
 """
 
 from __future__ import annotations
@@ -14,7 +14,18 @@ from attention_helpers._setup import setup_notebook, versions
 
 __version__ = "0.1.0"
 
-_SUBMODULES = ("activations", "data", "exercises", "layers", "models", "plotting", "reference", "widgets")
+_SUBMODULES = (
+    "activations",
+    "data",
+    "exercises",
+    "gan",
+    "layers",
+    "models",
+    "plotting",
+    "pretrained",
+    "reference",
+    "widgets",
+)
 
 __all__ = ["__version__", "setup_notebook", "versions", *_SUBMODULES]
 

@@ -25,7 +25,7 @@ def _layer_outputs(layer):
 def get_activations(model, x, layer_names=None, batch_size=256):
     """Run `x` through `model` and return the outputs of the named layers as NumPy arrays.
 
-    The Keras 3 version of the seed's `get_activations`: it builds an intermediate
+    The Keras 3 version of the `get_activations` in Philippe Rémy's keras-attention-mechanism: it builds an intermediate
     `keras.Model(model.inputs, [layer.output, ...])` and predicts with it.
 
     A layer with one output is keyed by its name. A layer with several outputs (for example

@@ -44,7 +44,7 @@ def dense_task(n, dims=32, target_index=1, seed=None):
 
 
 def sequence_task(n, steps=20, dims=2, target_step=10, seed=None):
-    """The recurrent version of the task (the seed's `get_data_recurrent`).
+    """The recurrent version of the task (`get_data_recurrent` in Philippe Rémy's keras-attention-mechanism).
 
     Every value is drawn from N(0, 1), then the binary label is written into every dimension at
     `target_step`: only that step carries information.
@@ -321,3 +321,105 @@ def _two_looks(rng, same, colours):
     if first + gap <= 1.0:
         return [first, first + gap]
     return [first, 0.3 if first - 0.3 >= 1.0 - first else 1.0]  # no room either way: as far as the range allows
+
+
+def upsample2x_bilinear(images):
+    """Double the height and width of `(n, H, W)` images by bilinear interpolation (half-pixel centres).
+
+    Output pixel i samples the input at coordinate i/2 - 1/4, clamped to the edge: so output pixels
+    2k and 2k+1 are `0.75 x[k] + 0.25 x[k-1]` and `0.75 x[k] + 0.25 x[k+1]`, along rows, then
+    columns. This is what `keras.ops.image.resize(..., interpolation="bilinear")` and
+    `tf.image.resize` compute for a factor of 2. Every output is a weighted mean of inputs, so the
+    value range cannot grow.
+    """
+    images = np.asarray(images)
+
+    def along(x, axis):
+        x = np.moveaxis(x, axis, -1)
+        before = np.concatenate([x[..., :1], x[..., :-1]], axis=-1)  # x[k-1], edge repeated
+        after = np.concatenate([x[..., 1:], x[..., -1:]], axis=-1)  # x[k+1], edge repeated
+        out = np.stack([0.75 * x + 0.25 * before, 0.75 * x + 0.25 * after], axis=-1)  # (..., W, 2)
+        return np.moveaxis(out.reshape(*x.shape[:-1], 2 * x.shape[-1]), -1, axis)
+
+    return along(along(images, -2), -1)
+
+
+DIGITS_SIZES = (8, 16)
+
+
+def digits(size=8, seed=None):
+    """The 1,797 handwritten digits of scikit-learn's `load_digits`, scaled to [-1, 1].
+
+    The images ship inside scikit-learn (the UCI "optical recognition of handwritten digits" test
+    set, 8×8 pixels of 17 grey levels, 0 to 16): nothing is downloaded. Pixel p becomes
+    `p / 8 - 1`, so the background is -1 and a full stroke +1 (the range of a generator's tanh).
+    With `size=16` each image is doubled by `upsample2x_bilinear` (bilinear, half-pixel centres),
+    which keeps the values in [-1, 1].
+
+    Args:
+        size: 8 (the original images) or 16 (upsampled 2×).
+        seed: None keeps scikit-learn's order (0, 1, ..., 9, 0, 1, ...); an int shuffles images
+            and labels together with `numpy.random.default_rng(seed).permutation`.
+
+    Returns:
+        `(images, labels)`: float32 `(1797, size, size, 1)` in [-1, 1] and int32 `(1797,)` in 0..9.
+
+    Example:
+        >>> images, labels = digits(16, seed=0)
+        >>> images.shape, labels.shape
+        ((1797, 16, 16, 1), (1797,))
+    """
+    if isinstance(size, bool) or size not in DIGITS_SIZES:
+        raise ValueError(
+            f"Invalid value for argument `size`. Expected one of {list(DIGITS_SIZES)} "
+            f"(8: the original images, 16: upsampled 2×). Received: size={size!r}"
+        )
+    seed = check_seed(seed)
+    from sklearn.datasets import load_digits  # imported here: scikit-learn is slow to import
+
+    bunch = load_digits()
+    images = bunch.images / 8.0 - 1.0  # 0..16 -> -1..1
+    if size == 16:
+        images = upsample2x_bilinear(images)
+    images = images[..., None].astype(np.float32)
+    labels = bunch.target.astype(np.int32)
+    if seed is not None:
+        order = np.random.default_rng(seed).permutation(len(labels))
+        images, labels = images[order], labels[order]
+    return images, labels
+
+
+def pointer_mirror_task(n, length=8, seed=None):
+    """Two lookups per output step: one whose place depends on the input, one fixed (for notebook 08).
+
+    Tokens are in [0, length - 1], so every token can also be read as a position of its own
+    sequence. At output step i the answer is a pair of tokens:
+
+        pointed  = source[source[i]]        (follow the address written at step i: input-dependent)
+        mirrored = source[length - 1 - i]   (the reversal of `reversal_task`: the same for every input)
+
+    encoded as the single class `length * pointed + mirrored`, so a model predicts one of `length²`
+    classes per step. A model whose queries carry only the output position (as in `reversal_task`'s
+    model) can find `mirrored` but not `pointed`.
+
+    Args:
+        n: number of sequences (>= 1).
+        length: steps per sequence, also the number of distinct tokens (>= 2).
+        seed: None or a non-negative int.
+
+    Returns:
+        `(source, target)`: int32 arrays `(n, length)`; `target // length` is the pointed token and
+        `target % length` the mirrored one.
+
+    Example:
+        >>> source, target = pointer_mirror_task(1, length=4, seed=0)
+        >>> bool((target // 4 == source[0, source[0]]).all() and (target % 4 == source[0, ::-1]).all())
+        True
+    """
+    n = check_int("n", n, minimum=1)
+    length = check_int("length", length, minimum=2)
+    rng = np.random.default_rng(check_seed(seed))
+    source = rng.integers(0, length, size=(n, length)).astype(np.int32)
+    pointed = np.take_along_axis(source, source, axis=1)  # source[b, source[b, i]]
+    mirrored = source[:, ::-1]
+    return source, (length * pointed + mirrored).astype(np.int32)

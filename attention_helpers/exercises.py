@@ -1,7 +1,10 @@
 """Check functions for the notebooks' exercises: each says whether you got it, and why not.
 
-Every check returns True or False and prints one line; it never raises on a wrong answer
-(only on an answer of the wrong type or shape, with a message that says what was expected).
+Every check returns True or False and prints one line; it never raises on a wrong answer (only on
+an answer of the wrong type or shape, with a message that says what was expected). Given None,
+the untouched template, it asks you to fill in the YOUR CODE part.
+
+The checks that take a trained model measure it themselves, with the figures the notebook uses.
 """
 
 from __future__ import annotations
@@ -10,51 +13,52 @@ import numpy as np
 
 from attention_helpers._validation import as_array, check_index
 
-#: An attention vector "clearly follows" the target when its peak holds at least this many
-#: times the uniform share 1/len(vector). Notebook 01 states and asserts the same threshold.
-DENSE_PEAK_FACTOR = 8.0
-
 
 def _report(ok, message):
     print(("✓ Correct: " if ok else "✗ Not yet: ") + message)
     return ok
 
 
-def check_attention_follows(attention_vector, target_index):
-    """Exercise of notebook 01: after moving the target, does the attention move with it?
+def _missing(name):
+    return _report(False, f"`{name}` is None: fill in the YOUR CODE part, then run the check again.")
 
-    Args:
-        attention_vector: 1-D array, the mean attention vector of your trained model.
-        target_index: the index you planted the target at.
-    """
-    if attention_vector is None:
-        return _report(False, "the attention vector you passed is None: fill in the line marked YOUR CODE.")
-    vector = as_array("attention_vector", attention_vector, ndim=1)
-    target_index = check_index("target_index", target_index, vector.size, "len(attention_vector)")
-    if not np.isclose(vector.sum(), 1.0, atol=1e-3) or np.any(vector < 0):
-        return _report(
-            False,
-            f"an attention vector is non-negative and sums to 1; yours sums to {vector.sum():.3f}. "
-            "Did you average the attention over samples (axis=0) rather than take the weighted inputs?",
+
+def _number(name, value):
+    """`(float(value), None)`, or `(None, the report)` when the template's None is still there."""
+    if value is None:
+        return None, _missing(name)
+    if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value):
+        raise TypeError(f"`{name}` must be a single number. Received: {name}={value!r}")
+    return float(value), None
+
+
+def _model(name, value):
+    import keras
+
+    if not isinstance(value, keras.Model):
+        raise TypeError(
+            f"`{name}` must be a keras.Model (built and trained). Received: {name} of type {type(value).__name__}"
         )
-    if target_index == 1:
-        return _report(False, "pick a target index other than 1, the one the notebook already used.")
-    peak = int(np.argmax(vector))
-    share = float(vector[target_index])
-    needed = DENSE_PEAK_FACTOR / vector.size
-    if peak != target_index:
-        return _report(False, f"the attention peaks at index {peak}, not at your target {target_index}.")
-    if share < needed:
-        return _report(
-            False,
-            f"the peak at {target_index} holds {share:.2f} of the mass; it should hold at least "
-            f"{needed:.2f} ({DENSE_PEAK_FACTOR:g}× uniform). Train longer?",
-        )
-    return _report(
-        True,
-        f"the attention followed the target to index {target_index} "
-        f"({share:.2f} of the mass, {share * vector.size:.0f}× uniform).",
-    )
+    return value
+
+
+def _layer(model, layer_cls, name="attention"):
+    """The layer called `name` if it is a `layer_cls`, else None (after reporting why)."""
+    names = [layer.name for layer in model.layers]
+    if name not in names:
+        _report(False, f"your model has no layer named {name!r} (its layers: {names}); pass name={name!r}.")
+        return None
+    layer = model.get_layer(name)
+    if not isinstance(layer, layer_cls):
+        _report(False, f"the layer named {name!r} is a {type(layer).__name__}, not a {layer_cls.__name__}.")
+        return None
+    return layer
+
+
+def _attention_weights(model, x, name="attention"):
+    from attention_helpers.activations import get_activations
+
+    return get_activations(model, x, f"{name}/1")[f"{name}/1"]
 
 
 def check_softmax(softmax_fn):
@@ -64,6 +68,8 @@ def check_softmax(softmax_fn):
     `attention_helpers.reference.softmax`, also for scores as large as 1000 (where a naive
     `exp(x) / exp(x).sum()` overflows to NaN).
     """
+    if softmax_fn is None:
+        return _missing("softmax_fn")
     if not callable(softmax_fn):
         return _report(False, f"pass your function itself, not {type(softmax_fn).__name__}.")
     from attention_helpers.reference import softmax
@@ -85,88 +91,13 @@ def check_softmax(softmax_fn):
     return _report(True, "your softmax matches the reference and is stable for large scores.")
 
 
-def _number(name, value):
-    if value is None:
-        return None, _report(False, f"`{name}` is None: fill in the line marked YOUR CODE.")
-    if isinstance(value, bool) or not np.isscalar(value) or not np.isreal(value):
-        raise TypeError(f"`{name}` must be a single number. Received: {name}={value!r}")
-    return float(value), None
-
-
-def check_first_informative_step(answer, information, threshold=0.5):
-    """Exercise of notebook 02: the first step whose LSTM state knows the label.
-
-    Args:
-        answer: your step index.
-        information: per-step max |corr(state, label)|, shape `(steps,)`.
-        threshold: a state "knows" the label when its information exceeds this.
-    """
-    value, failed = _number("answer", answer)
-    if failed is not None:
-        return failed
-    information = as_array("information", information, ndim=1)
-    above = np.flatnonzero(information > threshold)
-    if above.size == 0:
-        raise ValueError(
-            f"no step of `information` exceeds threshold={threshold}. Received: max {information.max():.2f}"
-        )
-    expected = int(above[0])
-    if value != expected:
-        hint = "later" if value < expected else "earlier"
-        return _report(
-            False, f"step {value:g} is not it; look {hint}: the first index where information > {threshold}."
-        )
-    return _report(True, f"from step {expected} on the LSTM state knows the label; before it, nothing.")
-
-
-def check_single_signal_accuracy(answer, x, y, target_steps):
-    """Exercise of notebook 03: the best accuracy of a rule that reads only dimension 0's signal.
-
-    The best such rule predicts 1 when the signal of dimension 0 is positive.
-    """
-    value, failed = _number("answer", answer)
-    if failed is not None:
-        return failed
-    x = as_array("x", x, ndim=3)
-    y = as_array("y", y, ndim=2)
-    signal = x[:, target_steps[0], 0]
-    expected = float(np.mean((signal > 0) == (y[:, 0] == 1)))
-    if abs(value - expected) > 0.01:
-        return _report(
-            False,
-            f"{value:.3f} is not it. Predict 1 when x[:, {target_steps[0]}, 0] > 0 and compare with y: "
-            "the fraction of matches is the accuracy.",
-        )
-    return _report(True, f"one signal alone gives {expected:.2f}: about where the shared attention ends up.")
-
-
-def check_marked_mass(answer, weights, x):
-    """Exercise of notebook 04: the mean attention mass on the marked steps, per sequence.
-
-    Args:
-        answer: your number.
-        weights: attention weights `(n, steps)`.
-        x: the inputs `(n, steps, 2)`; the marker is channel 1.
-    """
-    value, failed = _number("answer", answer)
-    if failed is not None:
-        return failed
-    weights = as_array("weights", weights, ndim=2)
-    x = as_array("x", x, ndim=3)
-    expected = float(np.mean(np.sum(weights * (x[:, :, 1] == 1), axis=1)))
-    if abs(value - expected) > 1e-3:
-        return _report(
-            False,
-            f"{value:.3f} is not it. Sum each sequence's weights where x[:, :, 1] == 1, then average over sequences.",
-        )
-    return _report(True, f"{expected:.2f} of the mass sits on the 2 marked steps of sequences up to 30 steps long.")
-
-
 def check_causal_mask(mask_fn):
     """Exercise of notebook 05: `mask_fn(query_steps, value_steps)` returns the causal mask in NumPy.
 
     True where query step i may look at value step j, that is j <= i; shape `(query_steps, value_steps)`.
     """
+    if mask_fn is None:
+        return _missing("mask_fn")
     if not callable(mask_fn):
         return _report(False, f"pass your function itself, not {type(mask_fn).__name__}.")
     for query_steps, value_steps in ((1, 1), (4, 4), (3, 5), (5, 2)):
@@ -184,6 +115,207 @@ def check_causal_mask(mask_fn):
     return _report(True, "your causal mask matches the lower triangle the layers use.")
 
 
+# Notebook 01 ---------------------------------------------------------------------------------------
+
+
+def check_attention_without_bias(model, x, y, target_index):
+    """Exercise of notebook 01: `DenseAttention(use_bias=False)`; where do label-0 samples look now?
+
+    Passes when the model's layer "attention" is a `DenseAttention` without bias, the model is
+    trained (test accuracy >= 0.9), label-0 samples put at most twice the uniform share on
+    `target_index` (nothing in their input points there any more) and label-1 samples at least
+    4× what label-0 samples put there.
+    """
+    from attention_helpers.layers import DenseAttention
+    from attention_helpers.models import binary_accuracy
+
+    if model is None:
+        return _missing("model")
+    model = _model("model", model)
+    y = as_array("y", y, ndim=2)
+    layer = _layer(model, DenseAttention)
+    if layer is None:
+        return False
+    if layer.use_bias:
+        return _report(False, "the attention layer still has a bias: pass use_bias=False to DenseAttention.")
+    accuracy = binary_accuracy(model, x, y)
+    if accuracy < 0.9:
+        return _report(False, f"test accuracy is {accuracy:.2f}: train the model (fit) before you check it.")
+    weights = _attention_weights(model, x)
+    target_index = check_index("target_index", target_index, weights.shape[1], "number of inputs")
+    uniform = 1.0 / weights.shape[1]
+    label_0, label_1 = (float(weights[y[:, 0] == label, target_index].mean()) for label in (0, 1))
+    if label_0 > 2 * uniform:
+        return _report(
+            False,
+            f"label-0 samples still put {label_0:.3f} on index {target_index} (uniform {uniform:.3f}). "
+            "Is this the model you trained without a bias?",
+        )
+    if label_1 < 4 * label_0:
+        return _report(False, f"label-1 samples put only {label_1:.3f} on index {target_index}: train longer?")
+    return _report(
+        True,
+        f"accuracy {accuracy:.2f}; weight on index {target_index}: label 0 -> {label_0:.3f} (uniform {uniform:.3f}), "
+        f"label 1 -> {label_1:.2f}. Without the bias nothing points label-0 samples at v[{target_index}].",
+    )
+
+
+# Notebook 02 ---------------------------------------------------------------------------------------
+
+
+def check_attention_without_memory(model, x, y, target_step):
+    """Exercise of notebook 02: the "after" model with the LSTM replaced by a per-step Dense layer.
+
+    Passes when the model has no recurrent layer, its "attention" layer is a `TemporalAttention`,
+    it is trained (accuracy >= 0.9) and its mean attention peaks at `target_step`: without memory,
+    only the state at the planted step knows the label.
+    """
+    import keras
+
+    from attention_helpers.layers import TemporalAttention
+    from attention_helpers.models import binary_accuracy
+
+    if model is None:
+        return _missing("model")
+    model = _model("model", model)
+    recurrent = [layer.name for layer in model.layers if isinstance(layer, keras.layers.RNN)]
+    if recurrent:
+        return _report(False, f"the model still has a recurrent layer ({recurrent}): replace it by a per-step Dense.")
+    if _layer(model, TemporalAttention) is None:
+        return False
+    accuracy = binary_accuracy(model, x, y)
+    if accuracy < 0.9:
+        return _report(False, f"test accuracy is {accuracy:.2f}: train the model (fit) before you check it.")
+    attention = _attention_weights(model, x).mean(axis=(0, 2))  # (steps,)
+    target_step = check_index("target_step", target_step, attention.size, "steps")
+    peak = int(np.argmax(attention))
+    if peak != target_step:
+        return _report(False, f"the attention peaks at step {peak}, not at the planted step {target_step}.")
+    return _report(
+        True,
+        f"accuracy {accuracy:.2f}; without memory the attention goes back to the planted step {target_step} "
+        f"(weight {attention[target_step]:.2f}): no later state knows the label.",
+    )
+
+
+# Notebook 03 ---------------------------------------------------------------------------------------
+
+
+def check_two_shared_vectors(model, x, y, target_steps, shared_accuracy):
+    """Exercise of notebook 03: two shared attention vectors side by side instead of one.
+
+    Passes when the model has at least two `TemporalAttention(shared=True)` layers and none with
+    `shared=False`, it beats the one-vector model's accuracy (`shared_accuracy`), and its vectors
+    peak at the two signal steps, one each.
+    """
+    from attention_helpers.layers import TemporalAttention
+    from attention_helpers.models import binary_accuracy
+
+    if model is None:
+        return _missing("model")
+    model = _model("model", model)
+    attention = [layer for layer in model.layers if isinstance(layer, TemporalAttention)]
+    if any(not layer.shared for layer in attention):
+        return _report(False, "one of your attention layers has shared=False: that is the per-dimension model.")
+    if len(attention) < 2:
+        return _report(False, f"your model has {len(attention)} shared attention layer(s); give it two.")
+    accuracy = binary_accuracy(model, x, y)
+    peaks = sorted(int(np.argmax(_attention_weights(model, x, layer.name).mean(axis=0)[:, 0])) for layer in attention)
+    if accuracy <= shared_accuracy:
+        return _report(
+            False, f"accuracy {accuracy:.2f} is no better than one shared vector ({shared_accuracy:.2f}): train it."
+        )
+    if sorted(set(peaks)) != sorted(target_steps):
+        return _report(False, f"the vectors peak at steps {peaks}, not one at each signal step {list(target_steps)}.")
+    return _report(
+        True,
+        f"the vectors split the work (peaks at steps {peaks}); accuracy {accuracy:.2f} against "
+        f"{shared_accuracy:.2f} with one shared vector.",
+    )
+
+
+# Notebook 04 ---------------------------------------------------------------------------------------
+
+
+def check_unbounded_scores(model, x, y):
+    """Exercise of notebook 04: feed-forward attention without the tanh; how sharp do the weights get?
+
+    Passes when the "attention" layer is a `FeedForwardAttention` with a linear score, the model is
+    trained, and some sequence has a marked step
+    whose weight exceeds an unmarked step's of the same sequence by more than e² (impossible with
+    the tanh). `x[:, :, 0] > 0` marks the real steps and `x[:, :, 1] == 1` the marked ones.
+    (A model whose test MSE is above half the target's variance counts as untrained.)
+    """
+    import keras
+
+    from attention_helpers.layers import FeedForwardAttention
+
+    if model is None:
+        return _missing("model")
+    model = _model("model", model)
+    x = as_array("x", x, ndim=3)
+    y = as_array("y", y, ndim=2)
+    layer = _layer(model, FeedForwardAttention)
+    if layer is None:
+        return False
+    if keras.activations.serialize(layer.score_activation) != "linear":
+        name = keras.activations.serialize(layer.score_activation)
+        return _report(False, f"the score activation is still {name!r}: pass score_activation=None.")
+    predictions = keras.ops.convert_to_numpy(model(x, training=False))
+    mse = float(np.mean((predictions - y) ** 2))
+    if mse > 0.5 * float(y.var()):
+        return _report(False, f"test MSE is {mse:.4f}: train the model (fit) before you check it.")
+    weights = _attention_weights(model, x)
+    real, marked = x[:, :, 0] > 0, x[:, :, 1] == 1
+    ratio = max(weights[i, marked[i]].max() / weights[i, real[i] & ~marked[i]].min() for i in range(len(x)))
+    bound = float(np.exp(2.0))
+    if ratio <= bound:
+        return _report(False, f"the largest ratio is {ratio:.1f}×, within the tanh bound e² = {bound:.2f}: train more?")
+    return _report(
+        True, f"a marked step now gets up to {ratio:.0f}× an unmarked step's weight (with tanh: at most e² ≈ 7.4)."
+    )
+
+
+# Notebook 05 ---------------------------------------------------------------------------------------
+
+
+def check_causal_reversal(model, source, target):
+    """Exercise of notebook 05: the reversal model with a causal mask; which output steps survive?
+
+    Passes when the attention weights above the diagonal are exactly 0 (the causal mask is on), the
+    output steps in the second half (which copy input steps at or before them) are right at least
+    90% of the time and those in the first half (which need later input steps) at most 30%.
+    """
+    import keras
+
+    if model is None:
+        return _missing("model")
+    model = _model("model", model)
+    source = np.asarray(source)
+    target = np.asarray(target)
+    weights = _attention_weights(model, source)  # (n, output steps, input steps)
+    if not np.all(np.triu(weights, k=1) == 0.0):
+        return _report(
+            False, "some weights above the diagonal are not 0: call the attention layer with use_causal_mask=True."
+        )
+    predicted = keras.ops.convert_to_numpy(model(source, training=False)).argmax(axis=-1)
+    per_step = (predicted == target).mean(axis=0)  # accuracy of each output step
+    half = per_step.size // 2
+    shown = " ".join(f"{a:.2f}" for a in per_step)
+    if per_step[half:].min() < 0.9:
+        return _report(False, f"per output step: {shown}. The second half should be right: train it longer?")
+    if per_step[:half].max() > 0.3:
+        return _report(False, f"per output step: {shown}. The first half cannot see what it copies; is the mask on?")
+    return _report(
+        True,
+        f"per output step: {shown}. Output step i copies input step {per_step.size - 1} - i: for i < {half} "
+        "that step is in the future, which the causal mask hides, so those outputs are guesses.",
+    )
+
+
+# Notebook 06 ---------------------------------------------------------------------------------------
+
+
 def check_attention_argmax_pixel(answer, attention_row, width):
     """Exercise of notebook 06: the (row, column) that a query pixel attends to most.
 
@@ -193,13 +325,135 @@ def check_attention_argmax_pixel(answer, attention_row, width):
         width: the image width W (a flat index k is pixel (k // W, k % W)).
     """
     if answer is None:
-        return _report(False, "`answer` is None: fill in the line marked YOUR CODE.")
+        return _missing("answer")
     attention_row = as_array("attention_row", attention_row, ndim=1)
     if not isinstance(answer, (tuple, list)) or len(answer) != 2:
         raise TypeError(f"`answer` must be a (row, column) pair. Received: answer={answer!r}")
     expected = divmod(int(np.argmax(attention_row)), int(width))
-    if tuple(int(a) for a in answer) == tuple(reversed(expected)):
+    given = tuple(int(a) for a in answer)
+    if given == expected:  # first: on the diagonal, (5, 5) is also its own swap
+        return _report(True, f"the query looks most at pixel {expected}.")
+    if given == tuple(reversed(expected)):
         return _report(False, "row and column are swapped: a flat index k is (k // width, k % width).")
-    if tuple(int(a) for a in answer) != expected:
-        return _report(False, f"{tuple(answer)} is not it. Take np.argmax of the flat row, then divmod(index, width).")
-    return _report(True, f"the query looks most at pixel {expected}.")
+    return _report(False, f"{tuple(answer)} is not it. Take np.argmax of the flat row, then divmod(index, width).")
+
+
+# Notebook 07 ---------------------------------------------------------------------------------------
+
+
+def check_full_keys_generator(generator, trained_generator, classifier, z):
+    """Exercise of notebook 07: the trained generator with `pool_keys_values=False`, re-measured.
+
+    Your `generator` must be the notebook's generator rebuilt with `pool_keys_values=False` (each
+    query then attends to all 16×16 = 256 positions instead of 8×8 = 64 pooled ones) and carry the
+    trained weights: pooling has no weights, so the same weights fit both. The check then measures
+    both generators on the same noise `z` with the notebook's figures and prints the difference.
+
+    Args:
+        generator: your rebuilt `keras.Model`.
+        trained_generator: the trained generator (pooled keys and values).
+        classifier: the digit classifier, images → 10 probabilities.
+        z: the noise `(n, latent_dim)` to sample both generators with.
+    """
+    if generator is None:
+        return _missing("generator")
+    from attention_helpers.gan import classifier_figures, generate
+    from attention_helpers.layers import SelfAttention2D
+
+    generator = _model("generator", generator)
+    attention = _layer(generator, SelfAttention2D)
+    if attention is None:
+        return False
+    if attention.pool_keys_values:
+        return _report(False, "its attention block still pools keys and values: pass pool_keys_values=False.")
+    mine, trained = generator.get_weights(), trained_generator.get_weights()
+    same = len(mine) == len(trained) and all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(mine, trained))
+    if not same:
+        return _report(
+            False,
+            "its weights are not the trained ones: copy them with "
+            "your_generator.set_weights(trained_generator.get_weights()).",
+        )
+    pooled_images, full_images = generate(trained_generator, z), generate(generator, z)
+    pooled = classifier_figures(generate(classifier, pooled_images))
+    full = classifier_figures(generate(classifier, full_images))
+    change = float(np.mean(np.abs(full_images - pooled_images)))
+    return _report(
+        True,
+        f"with 256 keys instead of 64 pooled ones, the same weights draw samples that differ by "
+        f"{change:.3f} per pixel on average (pixels span 2); confidently classified "
+        f"{pooled['confident']:.2f} → {full['confident']:.2f}, classes {pooled['classes']} → {full['classes']}.",
+    )
+
+
+# Notebook 08 ---------------------------------------------------------------------------------------
+
+
+def _as_probabilities(model, tokens):
+    """`model(tokens)` as a NumPy array `(n, steps, classes)`; a clear error for anything else."""
+    from keras import ops  # imported here: the other checks do not need Keras
+
+    output = np.asarray(ops.convert_to_numpy(model(tokens)))
+    if output.ndim != 3 or output.shape[:2] != tokens.shape:
+        raise ValueError(
+            f"`model` must return class probabilities of shape (n, steps, classes) with (n, steps) = {tokens.shape}. "
+            f"Received: shape {output.shape}"
+        )
+    return output
+
+
+def check_without_positions(model, source, target, accuracy):
+    """Exercise of notebook 08: retrain the Transformer without positions and re-measure it.
+
+    Args:
+        model: your model trained without position information; called on int tokens `(n, steps)`,
+            it returns class probabilities `(n, steps, classes)`.
+        source, target: the test set, int `(n, steps)` each.
+        accuracy: the token accuracy you measured (the fraction of steps whose class is right).
+
+    It checks that the model cannot see positions (permuting the input steps permutes its outputs
+    the same way), that it was trained (it does better than twice the 1/classes of a blind guess),
+    and that your figure is the model's token accuracy on `source` and `target`.
+    """
+    if model is None:
+        return _missing("model")
+    value, failed = _number("accuracy", accuracy)
+    if failed is not None:
+        return failed
+    source = as_array("source", source, ndim=2).astype(np.int64)
+    target = as_array("target", target, ndim=2)
+    if target.shape != source.shape:
+        raise ValueError(
+            f"`target` must have the shape of `source`, {source.shape}. Received: target.shape={target.shape}"
+        )
+    sample = source[:64]
+    order = np.random.default_rng(0).permutation(source.shape[1])
+    outputs = _as_probabilities(model, sample)
+    permuted = _as_probabilities(model, sample[:, order])
+    gap = float(np.max(np.abs(permuted - outputs[:, order])))
+    if gap > 1e-4:
+        return _report(
+            False,
+            "your model still knows positions: permuting the input steps does not permute its outputs the same "
+            f"way (largest difference {gap:.2f}). Build it without the position embedding.",
+        )
+    probabilities = _as_probabilities(model, source)
+    classes = probabilities.shape[-1]
+    measured = float(np.mean(probabilities.argmax(axis=-1) == target))
+    if measured < 2 / classes:
+        return _report(
+            False,
+            f"your model's token accuracy is {measured:.3f}, no better than a blind guess (1/{classes}). "
+            "Did you train it before measuring?",
+        )
+    if abs(value - measured) > 0.01:
+        return _report(
+            False,
+            f"{value:.3f} is not this model's token accuracy on the test set ({measured:.3f}): compare "
+            "argmax(model(source), axis=-1) with target at every step and take the mean.",
+        )
+    return _report(
+        True,
+        "without positions the model is permutation-equivariant, so it cannot tell which step it is "
+        f"answering for; it reaches {measured:.2f} token accuracy.",
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import numpy as np
 
 from attention_helpers._validation import check_int, check_one_of
 from attention_helpers.activations import get_activations
@@ -50,9 +51,9 @@ def train_dense_task(target_index=1, dims=32, n_train=5000, n_test=1000, epochs=
     keras.utils.set_random_seed(seed)
     model = dense_attention_model(dims=dims)
     history = model.fit(x_train, y_train, epochs=epochs, batch_size=64, verbose=0)
-    _, accuracy = model.evaluate(x_test, y_test, verbose=0)
     attention = get_activations(model, x_test, "attention/1")["attention/1"].mean(axis=0)
-    return {"model": model, "accuracy": float(accuracy), "attention": attention, "history": history.history}
+    accuracy = binary_accuracy(model, x_test, y_test)
+    return {"model": model, "accuracy": accuracy, "attention": attention, "history": history.history}
 
 
 def _compile_binary(model, learning_rate):
@@ -64,14 +65,17 @@ def _compile_binary(model, learning_rate):
     return model
 
 
-def lstm_attention_model(placement="before", steps=20, dims=2, units=32, learning_rate=1e-2):
-    """The seed's recurrent model, with `TemporalAttention` before or after an LSTM.
+def lstm_attention_model(placement="before", steps=12, dims=2, units=16, learning_rate=2e-2):
+    """Rémy's recurrent model (keras-attention-mechanism), with `TemporalAttention` before or after an LSTM.
 
-    - "before": inputs → TemporalAttention → LSTM(units) → Dense(1, sigmoid).
-    - "after": inputs → LSTM(units, return_sequences=True) → TemporalAttention → Flatten →
-      Dense(1, sigmoid).
+    - "before": inputs → TemporalAttention → LSTM(units) → Dense(1, sigmoid): weights over input steps.
+    - "after": inputs → LSTM(units, return_sequences=True) → TemporalAttention(shared=True) →
+      average over steps → Dense(1, sigmoid): one weight per hidden state, and the states reach the
+      output only through those weights (Rémy flattens the weighted states instead, which lets the
+      Dense layer read any state whatever its weight).
 
-    The attention layer is named "attention" and its weights are output 1 ("attention/1").
+    The attention layer is named "attention" and its weights are output 1 ("attention/1"); the LSTM
+    is named "lstm". Notebook 02 builds the same model in a cell (a test checks they agree).
     """
     check_one_of("placement", placement, {"before", "after"})
     steps = check_int("steps", steps, minimum=2)
@@ -83,13 +87,13 @@ def lstm_attention_model(placement="before", steps=20, dims=2, units=32, learnin
         features = keras.layers.LSTM(units, name="lstm")(weighted)
     else:
         states = keras.layers.LSTM(units, return_sequences=True, name="lstm")(inputs)
-        weighted, _ = TemporalAttention(name="attention")(states, return_attention_scores=True)
-        features = keras.layers.Flatten(name="flatten")(weighted)
+        weighted, _ = TemporalAttention(shared=True, name="attention")(states, return_attention_scores=True)
+        features = keras.layers.GlobalAveragePooling1D(name="pool")(weighted)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(features)
     return _compile_binary(keras.Model(inputs, outputs, name=f"attention_{placement}_lstm"), learning_rate)
 
 
-def pooled_attention_model(shared=False, steps=20, dims=2, hidden=32, learning_rate=1e-2):
+def pooled_attention_model(shared=False, steps=20, dims=2, hidden=32, learning_rate=7e-3):
     """TemporalAttention(shared) → average over steps → Dense(hidden, relu) → Dense(1, sigmoid).
 
     Without a recurrent layer, what the model can read at each dimension is exactly what its
@@ -111,8 +115,14 @@ def mean_attention_over_time(model, x):
     return get_activations(model, x, "attention/1")["attention/1"].mean(axis=0)
 
 
-def train_placement(target_step=10, steps=20, dims=2, n_train=2000, n_test=1000, epochs=6, seed=0):
-    """Train the "before" and "after" LSTM models on `sequence_task` with the same budget.
+def binary_accuracy(model, x, y):
+    """Accuracy of a sigmoid-output `model` on `(x, y)`, from one eager call (no `predict` tracing)."""
+    probabilities = keras.ops.convert_to_numpy(model(x, training=False))
+    return float(np.mean((probabilities > 0.5) == (np.asarray(y) > 0.5)))
+
+
+def train_placement(target_step=5, steps=12, dims=2, n_train=3000, n_test=1000, epochs=10, seed=0):
+    """Train the "before" and "after" models of `lstm_attention_model` on `sequence_task`, same budget.
 
     Returns:
         dict keyed by placement, each with `model`, `accuracy` and `attention` (mean weight per
@@ -125,36 +135,37 @@ def train_placement(target_step=10, steps=20, dims=2, n_train=2000, n_test=1000,
     for placement in ("before", "after"):
         keras.utils.set_random_seed(seed)
         model = lstm_attention_model(placement, steps=steps, dims=dims)
-        model.fit(x_train, y_train, epochs=epochs, batch_size=64, verbose=0)
-        _, accuracy = model.evaluate(x_test, y_test, verbose=0)
-        attention = mean_attention_over_time(model, x_test).mean(axis=1)
-        results[placement] = {"model": model, "accuracy": float(accuracy), "attention": attention}
+        model.fit(x_train, y_train, epochs=epochs, batch_size=128, verbose=0)
+        results[placement] = {
+            "model": model,
+            "accuracy": binary_accuracy(model, x_test, y_test),
+            "attention": mean_attention_over_time(model, x_test).mean(axis=1),
+        }
     return results
 
 
-def sequence_pooling_model(pooling="attention", features=2, hidden=16, lstm_units=6, learning_rate=3e-3):
-    """Regression on variable-length, zero-padded sequences, with three ways to pool the steps.
+def sequence_pooling_model(pooling="attention", features=2, hidden=16, learning_rate=1e-2, score_activation="tanh"):
+    """Regression on variable-length, zero-padded sequences, pooling the steps with attention or a mean.
 
-    - "attention": Masking → Dense(hidden, relu) per step → FeedForwardAttention (named "attention").
+    - "attention": Masking → Dense(hidden, relu) per step → FeedForwardAttention (named "attention"),
+      whose score activation is `score_activation` ("tanh" as in Raffel & Ellis, None for linear).
     - "mean": Masking → Dense(hidden, relu) per step → masked mean over steps.
-    - "lstm": Masking → LSTM(lstm_units), its last state.
 
-    Each is followed by Dense(hidden, relu) → Dense(1) and compiled with mean squared error. With
-    the defaults the three have a similar number of parameters (about 340 to 360).
+    Each is followed by Dense(hidden, relu) → Dense(1) and compiled with mean squared error; the two
+    differ by the attention's 17 weights. Notebook 04 builds the same model in a cell (a test checks
+    they agree).
     """
-    check_one_of("pooling", pooling, {"attention", "mean", "lstm"})
+    check_one_of("pooling", pooling, {"attention", "mean"})
     features = check_int("features", features, minimum=1)
     hidden = check_int("hidden", hidden, minimum=1)
     inputs = keras.Input(shape=(None, features), name="inputs")
     masked = keras.layers.Masking(mask_value=0.0, name="masking")(inputs)
-    if pooling == "lstm":
-        pooled = keras.layers.LSTM(check_int("lstm_units", lstm_units, minimum=1), name="lstm")(masked)
+    per_step = keras.layers.Dense(hidden, activation="relu", name="per_step")(masked)  # (batch, steps, hidden)
+    if pooling == "attention":
+        attention = FeedForwardAttention(score_activation=score_activation, name="attention")
+        pooled, _ = attention(per_step, return_attention_scores=True)  # (batch, hidden)
     else:
-        per_step = keras.layers.Dense(hidden, activation="relu", name="per_step")(masked)
-        if pooling == "attention":
-            pooled, _ = FeedForwardAttention(name="attention")(per_step, return_attention_scores=True)
-        else:
-            pooled = keras.layers.GlobalAveragePooling1D(name="mean")(per_step)
+        pooled = keras.layers.GlobalAveragePooling1D(name="mean")(per_step)  # masked mean, (batch, hidden)
     head = keras.layers.Dense(hidden, activation="relu", name="head")(pooled)
     outputs = keras.layers.Dense(1, name="output")(head)
     model = keras.Model(inputs, outputs, name=f"{pooling}_pooling")
@@ -202,12 +213,15 @@ def query_document_model(
 
 
 def reversal_model(length=8, vocab_size=10, dim=32, learning_rate=1e-2):
-    """A small encoder–decoder with Luong (dot-product) attention, for `reversal_task`.
+    """One dot-product (Luong) attention layer whose queries are positions, for `reversal_task`.
 
-    Encoder: token embedding + position embedding, the keys; token embeddings, the values. Decoder:
-    the query at output step i is a learned embedding of i alone, so everything the decoder knows
-    about the input comes through the attention ("attention", output 1 is the alignment
-    `(batch, output steps, input steps)`), and a softmax over the vocabulary reads the gathered vector.
+    Keys: token embedding + a learned position embedding of each input step; values: the token
+    embeddings. The query at output step i is a learned embedding of i alone, so everything the
+    model knows about the input comes through the attention ("attention", output 1 is the alignment
+    `(batch, output steps, input steps)`), and a softmax over the vocabulary reads the gathered
+    vector. It is not a full sequence-to-sequence model: its queries never see the input, so the
+    alignment it learns is (almost) the same for every input. Notebook 08's Transformer learns
+    alignments that depend on the input.
     """
     length = check_int("length", length, minimum=2)
     source = keras.Input(shape=(length,), dtype="int32", name="source")

@@ -18,15 +18,19 @@ HIGHLIGHT = "#d62728"
 BASE = "#1f77b4"
 
 
-def plot_attention_vector(vector, target_index=None, ax=None, title=None, xlabel="input index"):
-    """Bar chart of one attention vector, the expected peak in red and the uniform share dashed.
+def plot_attention_vector(vector, target_index=None, ax=None, title=None, xlabel="input index", target_label=None):
+    """Bar chart of one attention vector, one index highlighted in red and the uniform share dashed.
+
+    The highlighted index gets a red bar and a light red band behind it, so that it shows even
+    where its weight is zero.
 
     Args:
         vector: 1-D array of attention weights (for example the mean over a test set).
-        target_index: the index where the peak is expected, highlighted; None for none.
+        target_index: the index to highlight (for example where the label is planted); None for none.
         ax: an existing matplotlib Axes, or None for a new figure.
         title: optional title.
         xlabel: label of the x axis.
+        target_label: legend entry of the highlighted index; default "expected peak (index i)".
 
     Returns:
         `(fig, ax)`.
@@ -47,15 +51,16 @@ def plot_attention_vector(vector, target_index=None, ax=None, title=None, xlabel
     ax.axhline(uniform, color="gray", linestyle="--", linewidth=1)
     handles = [Line2D([], [], color="gray", linestyle="--", label=f"uniform (1/{vector.size})")]
     if target_index is not None:
-        handles.append(Patch(color=HIGHLIGHT, label=f"expected peak (index {target_index})"))
+        ax.axvspan(target_index - 0.5, target_index + 0.5, color=HIGHLIGHT, alpha=0.12, linewidth=0)
+        label = target_label or f"expected peak (index {target_index})"
+        handles.append(Patch(color=HIGHLIGHT, label=label))
     ax.set_xlabel(xlabel)
     ax.set_ylabel("attention weight")
     step = 1 if vector.size <= 20 else max(1, vector.size // 16)
     ax.set_xticks(positions[::step])
     ax.set_xlim(-0.7, vector.size - 0.3)
-    # Keep the legend away from the expected peak.
-    corner = "upper left" if target_index is not None and target_index >= vector.size / 2 else "upper right"
-    ax.legend(handles=handles, loc=corner, frameon=False)
+    ax.set_ylim(0, max(float(vector.max()), uniform) * 1.35)  # head room for the legend
+    ax.legend(handles=handles, loc="best", frameon=False)
     if title:
         ax.set_title(title)
     return fig, ax
@@ -432,3 +437,48 @@ def plot_attention_maps(images, attention_maps, queries=None, titles=None, outli
     if suptitle:
         fig.suptitle(suptitle)
     return fig, axes
+
+
+def plot_image_grid(images, labels=None, columns=10, ax=None, title=None, vmin=-1.0, vmax=1.0):
+    """Many small grey images tiled into one picture (one `imshow`, fast), with optional labels.
+
+    Args:
+        images: `(n, H, W)` or `(n, H, W, 1)`.
+        labels: None, or n short strings or numbers, written at each image's top-left corner.
+        columns: images per row; the last row is padded with blank tiles.
+        ax: matplotlib Axes or None.
+        title: optional title.
+        vmin, vmax: the grey scale shared by every image (default [-1, 1], a tanh generator's range).
+
+    Returns:
+        `(fig, ax)`.
+    """
+    images = as_array("images", images, min_ndim=3)
+    if images.ndim == 4 and images.shape[-1] == 1:
+        images = images[..., 0]
+    if images.ndim != 3 or images.shape[0] == 0:
+        raise ValueError(f"`images` must have shape (n, H, W) or (n, H, W, 1). Received: shape {images.shape}")
+    if labels is not None and len(labels) != len(images):
+        raise ValueError(f"`labels` must have one entry per image ({len(images)}). Received: {len(labels)}")
+    n, height, width = images.shape
+    rows = -(-n // columns)
+    gap = 1  # pixels of background between tiles
+    mosaic = np.full((rows * (height + gap) - gap, columns * (width + gap) - gap), vmin, dtype=float)
+    for i, image in enumerate(images):
+        r, c = divmod(i, columns)
+        mosaic[r * (height + gap) : r * (height + gap) + height, c * (width + gap) : c * (width + gap) + width] = image
+    if ax is None:
+        fig, ax = plt.subplots(figsize=(0.8 * columns, 0.8 * rows + 0.4))
+    else:
+        fig = ax.figure
+    ax.imshow(mosaic, cmap="gray", vmin=vmin, vmax=vmax)
+    if labels is not None:
+        for i, label in enumerate(labels):
+            r, c = divmod(i, columns)
+            ax.text(c * (width + gap), r * (height + gap), str(label), color=HIGHLIGHT, fontsize=8, va="top")
+    ax.set_xticks([])
+    ax.set_yticks([])
+    ax.grid(False)
+    if title:
+        ax.set_title(title)
+    return fig, ax

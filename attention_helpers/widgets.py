@@ -39,11 +39,12 @@ def _interactive(controls, redraw):
     return widgets.VBox([*controls.values(), output])
 
 
-def _retrain_on_click(slider, label, draw, first_message=None):
+def _retrain_on_click(slider, label, draw, first_message):
     """A slider and a button above an Output; the button shows `draw(slider.value)` (it retrains).
 
-    Training takes seconds, so it runs on the button, not on every slider move. With
-    `first_message`, the Output shows that text until the first press; else it draws at once.
+    Training takes seconds, so it runs on the button, not on every slider move, nor when the
+    widget appears (running a notebook top to bottom trains nothing here): the Output shows
+    `first_message` until the first press.
     """
     import ipywidgets as widgets
 
@@ -56,11 +57,8 @@ def _retrain_on_click(slider, label, draw, first_message=None):
             _show(draw(slider.value))
 
     button.on_click(retrain)
-    if first_message is None:
-        retrain()
-    else:
-        with output:
-            print(first_message)
+    with output:
+        print(first_message)
     return widgets.VBox([widgets.HBox([slider, button]), output])
 
 
@@ -178,17 +176,19 @@ class DenseTaskExplorer:
         import ipywidgets as widgets
 
         slider = widgets.IntSlider(value=1, min=0, max=self.dims - 1, description="target index")
-        return _retrain_on_click(slider, "Retrain", self.draw)
+        return _retrain_on_click(
+            slider, "Retrain", self.draw, "Pick a target index and press 'Retrain' (a few seconds)."
+        )
 
 
 class PlacementExplorer:
     """Notebook 02: move the planted step, retrain attention before and after the LSTM, compare.
 
-    Both models train on the same data with the same budget (about 6 s together on 2 CPU cores),
+    Both models train on the same data with the same budget (about 8 s together on one CPU core),
     so the explorer retrains when the button is pressed.
     """
 
-    def __init__(self, steps=20, dims=2, n_train=2000, epochs=6, seed=0):
+    def __init__(self, steps=12, dims=2, n_train=3000, epochs=10, seed=0):
         self.steps = check_int("steps", steps, minimum=2)
         self.dims = check_int("dims", dims, minimum=1)
         self.n_train = check_int("n_train", n_train, minimum=10)
@@ -223,6 +223,7 @@ class PlacementExplorer:
                 ax=ax,
                 xlabel="time step",
                 title=f"attention {placement} the LSTM (accuracy {accuracy:.2f})",
+                target_label=f"planted step ({target_step})",
             )
         fig.tight_layout()
         return fig
@@ -232,16 +233,19 @@ class PlacementExplorer:
 
         slider = widgets.IntSlider(value=self.steps // 2, min=0, max=self.steps - 1, description="planted step")
         return _retrain_on_click(
-            slider, "Retrain both", self.draw, "Pick the planted step and press 'Retrain both' (about 6 s)."
+            slider, "Retrain both", self.draw, "Pick the planted step and press 'Retrain both' (about 8 s)."
         )
 
 
 class AttentionMapExplorer:
-    """Notebook 06: pick an image and a query pixel, see where that pixel attends.
+    """Notebooks 06 and 07: pick an image and a query pixel, see where that pixel attends.
 
     Args:
         images: `(n, H, W, channels)` images.
-        attention: `(n, H*W, H*W)` attention matrices (one head), row j = where pixel j looks.
+        attention: `(n, H*W, keys)` attention matrices (one head), row j = where pixel j looks.
+            keys = H*W (one key per pixel), or ceil(H/2)*ceil(W/2) for keys and values max-pooled
+            2×2 (`SelfAttention2D(pool_keys_values=True)`): then each key stands for a 2×2 block of
+            pixels, and every pixel of the block shows that key's weight.
         objects: optional `(n, H, W)` integer object map (0 = background), for example from
             `two_objects_task(..., return_objects=True)`: the objects are outlined, the marked ones
             other than the query's in a solid line, the query's own object dotted, the rest dashed.
@@ -253,12 +257,14 @@ class AttentionMapExplorer:
         self.images = as_array("images", images, ndim=4)
         self.attention = as_array("attention", attention, ndim=3)
         n, height, width = self.images.shape[:3]
-        expected = (n, height * width, height * width)
-        if self.attention.shape != expected:
+        pooled = -(-height // 2) * -(-width // 2)
+        if self.attention.shape[:2] != (n, height * width) or self.attention.shape[2] not in (height * width, pooled):
             raise ValueError(
-                f"`attention` must have shape (n, H*W, H*W) = {expected} for images of shape "
+                f"`attention` must have shape (n, H*W, H*W) = {(n, height * width, height * width)}, or "
+                f"{(n, height * width, pooled)} with 2×2-pooled keys, for images of shape "
                 f"{self.images.shape}. Received: attention.shape={self.attention.shape}"
             )
+        self.pooled_keys = self.attention.shape[2] != height * width
         self.objects = None
         if objects is not None:
             self.objects = np.asarray(objects)
@@ -276,7 +282,11 @@ class AttentionMapExplorer:
         index = check_index("index", index, n, "number of images")
         row = check_index("row", row, height, "height")
         col = check_index("col", col, width, "width")
-        return self.attention[index, row * width + col].reshape(height, width)
+        weights = self.attention[index, row * width + col]
+        if not self.pooled_keys:
+            return weights.reshape(height, width)
+        blocks = weights.reshape(-(-height // 2), -(-width // 2))  # one weight per 2×2 block of pixels
+        return np.repeat(np.repeat(blocks, 2, axis=0), 2, axis=1)[:height, :width]
 
     def outlines(self, index, row, col):
         """The regions `draw` outlines for this query: {label: [masks]}, in `OUTLINE_STYLES` order."""

@@ -9,9 +9,10 @@ ones nbval will compare against.
     python scripts/execute_notebooks.py notebooks/01_dense_attention.ipynb
     taskset -c 0 python scripts/execute_notebooks.py --check   # time them on one CPU, write nothing
 
-For each notebook it prints the wall time (kernel start included) and the kernel's peak resident
-memory, and shuts the kernel down before the next one starts. It fails, and writes nothing, when a
-cell errors or writes to stderr.
+For each notebook it prints the wall time (kernel start included), the CPU time the kernel used
+(close to the wall time on one idle CPU, and unlike it not inflated by other work on the machine)
+and the kernel's peak resident memory, and shuts the kernel down before the next one starts. It
+fails, and writes nothing, when a cell errors or writes to stderr.
 
 `execute_notebook` is also what `scripts/run_in_env.py` (other environments) and
 `scripts/check_claims_across_seeds.py` (other seeds) run.
@@ -23,6 +24,7 @@ import argparse
 import dataclasses
 import os
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -60,6 +62,7 @@ class Run:
     notebook: nbformat.NotebookNode
     seconds: float  # wall time, kernel start included
     peak_mb: float  # the kernel's peak resident memory (VmHWM)
+    cpu_seconds: float  # CPU time the kernel used (user + system): the wall time on one idle CPU, roughly
     stderr: list  # "cell i: ..." for every stderr output
     failed_cell: int | None = None  # index of the cell that raised, if any
     error: str = ""  # "AssertionError: ..." of that cell
@@ -67,6 +70,15 @@ class Run:
     @property
     def ok(self):
         return self.failed_cell is None and not self.stderr
+
+
+def cpu_seconds(pid):
+    """User + system CPU time of process `pid` so far, from /proc (NaN where there is no /proc)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    except (OSError, IndexError, ValueError):
+        return float("nan")
 
 
 def peak_rss_mb(pid):
@@ -101,7 +113,10 @@ def execute_notebook(nb, cwd=NOTEBOOKS, timeout=600, python=sys.executable, argv
 
     The kernel is shut down before this returns, whatever happened.
     """
-    km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=FixedSpecManager(python, argv_prefix))
+    sockets = tempfile.TemporaryDirectory(prefix="kernel-")
+    # Unix sockets where there are some: over TCP, ipykernel 7 warns on every start that it is unencrypted.
+    transport = {"transport": "ipc", "ip": str(Path(sockets.name) / "ipc")} if os.name == "posix" else {}
+    km = KernelManager(kernel_name=KERNEL_NAME, kernel_spec_manager=FixedSpecManager(python, argv_prefix), **transport)
     client = NotebookClient(
         nb,
         km=km,
@@ -111,7 +126,7 @@ def execute_notebook(nb, cwd=NOTEBOOKS, timeout=600, python=sys.executable, argv
         record_timing=False,
     )
     start = time.perf_counter()
-    peak, failed_cell, error = float("nan"), None, ""
+    peak, cpu, failed_cell, error = float("nan"), float("nan"), None, ""
     kernel_env = {**os.environ, **(env or {})}
     try:
         with client.setup_kernel(env=kernel_env):
@@ -123,11 +138,12 @@ def execute_notebook(nb, cwd=NOTEBOOKS, timeout=600, python=sys.executable, argv
                     failed_cell, error = index, f"{exc.ename}: {exc.evalue}"
                     break
             if pid:
-                peak = peak_rss_mb(pid)
+                peak, cpu = peak_rss_mb(pid), cpu_seconds(pid)
             client.set_widgets_metadata()
     finally:
         if km.has_kernel:
             km.shutdown_kernel(now=True)
+        sockets.cleanup()
     elapsed = time.perf_counter() - start
     stderr = [
         f"cell {i}: stderr: {''.join(o.get('text', ''))[:300]!r}"
@@ -135,7 +151,7 @@ def execute_notebook(nb, cwd=NOTEBOOKS, timeout=600, python=sys.executable, argv
         for o in cell.get("outputs", [])
         if o.get("output_type") == "stream" and o.get("name") == "stderr"
     ]
-    return Run(clean(nb), elapsed, peak, stderr, failed_cell, error)
+    return Run(clean(nb), elapsed, peak, cpu, stderr, failed_cell, error)
 
 
 def main(argv=None):
@@ -150,7 +166,10 @@ def main(argv=None):
         path = path.resolve()
         run = execute_notebook(nbformat.read(path, as_version=4), cwd=path.parent, timeout=args.timeout)
         label = path.relative_to(ROOT)
-        print(f"{label}: {run.seconds:.1f} s (kernel start included), kernel peak RSS {run.peak_mb:.0f} MB")
+        print(
+            f"{label}: {run.seconds:.1f} s (kernel start included), kernel CPU {run.cpu_seconds:.1f} s, "
+            f"kernel peak RSS {run.peak_mb:.0f} MB"
+        )
         if not run.ok:
             failed = True
             problems = run.stderr + ([f"cell {run.failed_cell}: {run.error}"] if run.failed_cell is not None else [])

@@ -145,7 +145,10 @@ def main(argv=None):
             env=env,
         )
         status = "ok" if run.failed_cell is None else f"FAILED at cell {run.failed_cell}: {run.error}"
-        line = f"[{args.profile}] {path.name}: {run.seconds:5.1f} s, kernel peak {run.peak_mb:4.0f} MB, {status}"
+        line = (
+            f"[{args.profile}] {path.name}: {run.seconds:5.1f} s (kernel CPU {run.cpu_seconds:4.1f} s), "
+            f"kernel peak {run.peak_mb:4.0f} MB, {status}"
+        )
         if args.profile == "binder":
             line += f" | {run.seconds / BUDGET_SECONDS:.0%} of the {BUDGET_SECONDS} s budget on one CPU"
             line += f", {run.peak_mb / BINDER_MEMORY_MB:.0%} of Binder's {BINDER_MEMORY_MB} MB"

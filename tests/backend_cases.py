@@ -70,6 +70,10 @@ def _cases(x):
             layers.SelfAttention2D(gamma_initializer=0.5, num_heads=2),
             lambda layer: layer(x["image"]),
         ),
+        "self_attention_projected": (
+            layers.SelfAttention2D(gamma_initializer=0.5, num_heads=4, output_projection=True),
+            lambda layer: layer(x["image"], return_attention_scores=True),
+        ),
         "position": (layers.PositionEmbedding(8), lambda layer: layer(x["seq"])),
         "sinusoidal": (layers.SinusoidalPositionEncoding(), lambda layer: layer(x["seq"], start_index=2)),
         "multi_head": (

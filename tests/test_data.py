@@ -4,11 +4,14 @@ import pytest
 from attention_helpers.data import (
     addition_task,
     dense_task,
+    digits,
     multi_signal_task,
+    pointer_mirror_task,
     query_document_task,
     reversal_task,
     sequence_task,
     two_objects_task,
+    upsample2x_bilinear,
 )
 
 
@@ -130,6 +133,25 @@ def test_reversal_task():
     np.testing.assert_array_equal(target, source[:, ::-1])
 
 
+def test_pointer_mirror_task_answers_the_pointed_and_the_mirrored_token():
+    source, target = pointer_mirror_task(200, length=6, seed=0)
+    assert source.shape == target.shape == (200, 6)
+    assert source.dtype == target.dtype == np.int32
+    assert source.min() >= 0 and source.max() <= 5 and target.max() < 36
+    for b in range(200):
+        for i in range(6):
+            assert target[b, i] == 6 * source[b, source[b, i]] + source[b, 5 - i]
+    # Every token value occurs, so every address is exercised.
+    assert set(np.unique(source)) == set(range(6))
+
+
+def test_pointer_mirror_task_is_seeded():
+    a, b, c = (pointer_mirror_task(40, seed=s) for s in (3, 3, 4))
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1], b[1])
+    assert not np.array_equal(a[0], c[0])
+
+
 @pytest.mark.parametrize(
     ("fn", "kwargs", "error", "match"),
     [
@@ -142,6 +164,10 @@ def test_reversal_task():
         (addition_task, {"n": 5, "min_length": 1}, ValueError, r"`min_length` must be >= 2"),
         (query_document_task, {"n": 5, "vocab_size": 6, "query_length": 5}, ValueError, r"`query_length` must be <= 4"),
         (reversal_task, {"n": 5, "length": 1}, ValueError, r"`length` must be >= 2"),
+        (pointer_mirror_task, {"n": 5, "length": 1}, ValueError, r"`length` must be >= 2. Received: length=1"),
+        (pointer_mirror_task, {"n": 0}, ValueError, r"`n` must be >= 1. Received: n=0"),
+        (pointer_mirror_task, {"n": 5, "length": 2.5}, TypeError, r"`length` must be an integer"),
+        (pointer_mirror_task, {"n": 5, "seed": -1}, ValueError, r"`seed` must be >= 0. Received: seed=-1"),
     ],
 )
 def test_more_generators_reject_bad_arguments(fn, kwargs, error, match):
@@ -252,3 +278,84 @@ def test_two_objects_task_rejects_bad_arguments():
         two_objects_task(3, twin_probability=1.5)
     with pytest.raises(TypeError, match=r"`twin_probability` must be a number in \[0, 1\]"):
         two_objects_task(3, twin_probability="half")
+
+
+def test_digits_are_the_scikit_learn_images_scaled_to_plus_minus_one():
+    from sklearn.datasets import load_digits
+
+    images, labels = digits(8)
+    bunch = load_digits()
+    assert images.shape == (1797, 8, 8, 1) and images.dtype == np.float32
+    assert labels.shape == (1797,) and labels.dtype == np.int32
+    np.testing.assert_array_equal(labels, bunch.target)  # seed=None: scikit-learn's order
+    np.testing.assert_allclose(images[..., 0], bunch.images / 8 - 1)  # 0 -> -1, 8 -> 0, 16 -> +1
+    assert images.min() == -1.0 and images.max() == 1.0
+    assert set(np.unique(labels)) == set(range(10))
+
+
+def test_digits_16_is_the_documented_bilinear_upsampling():
+    small, _ = digits(8)
+    large, _ = digits(16)
+    assert large.shape == (1797, 16, 16, 1) and large.dtype == np.float32
+    assert large.min() >= -1.0 and large.max() <= 1.0
+    x = small[..., 0]
+    # Output pixels 2k and 2k+1 are 0.75 x[k] + 0.25 x[k-1] and 0.75 x[k] + 0.25 x[k+1] (edges repeated).
+    rows = np.stack([0.75 * x + 0.25 * x[:, np.r_[0, 0:7]], 0.75 * x + 0.25 * x[:, np.r_[1:8, 7]]], axis=2)
+    rows = rows.reshape(1797, 16, 8)
+    both = np.stack(
+        [0.75 * rows + 0.25 * rows[:, :, np.r_[0, 0:7]], 0.75 * rows + 0.25 * rows[:, :, np.r_[1:8, 7]]], axis=3
+    )
+    np.testing.assert_allclose(large[..., 0], both.reshape(1797, 16, 16), atol=1e-6)
+    # The same as Keras's bilinear resize (half-pixel centres, no antialiasing).
+    import keras
+
+    resized = keras.ops.image.resize(small, (16, 16), interpolation="bilinear", antialias=False)
+    np.testing.assert_allclose(large, keras.ops.convert_to_numpy(resized), atol=1e-6)
+    # A hand-computed corner: rows 0 and 1 of a 2x2 image [[0, 1], [1, 1]].
+    np.testing.assert_allclose(
+        upsample2x_bilinear(np.array([[[0.0, 1.0], [1.0, 1.0]]]))[0, :2],
+        [[0.0, 0.25, 0.75, 1.0], [0.25, 0.4375, 0.8125, 1.0]],
+    )
+
+
+def test_digits_seed_shuffles_images_and_labels_together():
+    original, original_labels = digits(8)
+    a, a_labels = digits(8, seed=3)
+    b, b_labels = digits(8, seed=3)
+    c, _ = digits(8, seed=4)
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(a_labels, b_labels)
+    assert not np.array_equal(a, c)
+    assert not np.array_equal(a_labels, original_labels)
+    order = np.random.default_rng(3).permutation(1797)  # the documented permutation
+    np.testing.assert_array_equal(a, original[order])
+    np.testing.assert_array_equal(a_labels, original_labels[order])
+    np.testing.assert_array_equal(digits(16, seed=3)[1], a_labels)  # same order at both sizes
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        (
+            {"size": 32},
+            ValueError,
+            r"Invalid value for argument `size`. Expected one of \[8, 16\] .* Received: size=32",
+        ),
+        ({"size": "16"}, ValueError, r"Received: size='16'"),
+        ({"size": True}, ValueError, r"Received: size=True"),
+        ({"size": 8, "seed": -1}, ValueError, r"`seed` must be >= 0. Received: seed=-1"),
+        ({"size": 8, "seed": 1.5}, TypeError, r"`seed` must be an integer"),
+    ],
+)
+def test_digits_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        digits(**kwargs)
+
+
+def test_importing_the_data_module_does_not_import_scikit_learn():
+    import subprocess
+    import sys
+
+    code = "import sys, attention_helpers as ah; ah.data; assert 'sklearn' not in sys.modules"
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr

@@ -1,41 +1,16 @@
+"""Every check: the right answer passes, each wrong answer fails with the reason, None asks for the YOUR CODE part.
+
+The checks that take a trained model get small models with weights set by hand, so that what they
+compute is known exactly and no test trains for long.
+"""
+
+import keras
 import numpy as np
 import pytest
 
-from attention_helpers import exercises, reference
+from attention_helpers import data, exercises, layers, models, reference
 
-
-def _peaked(size, index, share):
-    vector = np.full(size, (1 - share) / (size - 1))
-    vector[index] = share
-    return vector
-
-
-def test_attention_follows_accepts_a_clear_peak(capsys):
-    assert exercises.check_attention_follows(_peaked(32, 7, 0.4), 7)
-    assert capsys.readouterr().out.startswith("✓ Correct")
-
-
-@pytest.mark.parametrize(
-    ("vector", "target", "hint"),
-    [
-        (None, 7, "is None"),
-        (_peaked(32, 5, 0.4), 7, "peaks at index 5, not at your target 7"),
-        (_peaked(32, 7, 0.2), 7, "holds 0.20 of the mass; it should hold at least 0.25"),
-        (_peaked(32, 1, 0.4), 1, "other than 1"),
-        (np.ones(32), 7, "sums to 32.000"),
-    ],
-)
-def test_attention_follows_explains_wrong_answers(capsys, vector, target, hint):
-    assert not exercises.check_attention_follows(vector, target)
-    out = capsys.readouterr().out
-    assert out.startswith("✗ Not yet") and hint in out
-
-
-def test_attention_follows_rejects_wrong_types():
-    with pytest.raises(ValueError, match="must have rank 1"):
-        exercises.check_attention_follows(np.ones((2, 16)) / 16, 3)
-    with pytest.raises(ValueError, match=r"`target_index` must be in \[0, 31\]"):
-        exercises.check_attention_follows(_peaked(32, 7, 0.4), 40)
+FILL_IN = "fill in the YOUR CODE part"
 
 
 def test_check_softmax_accepts_stable_and_rejects_naive(capsys):
@@ -56,40 +31,12 @@ def test_check_softmax_accepts_stable_and_rejects_naive(capsys):
         (lambda s: s[0], "returned shape"),
         (lambda s: 1 / 0, "raised ZeroDivisionError"),
         ("softmax", "pass your function itself"),
+        (None, "fill in the YOUR CODE part"),
     ],
 )
 def test_check_softmax_explains_wrong_answers(capsys, fn, hint):
     assert not exercises.check_softmax(fn)
     assert hint in capsys.readouterr().out
-
-
-def test_first_informative_step(capsys):
-    information = np.array([0.05, 0.1, 0.04, 0.97, 0.8, 0.3])
-    assert exercises.check_first_informative_step(3, information)
-    assert not exercises.check_first_informative_step(4, information)
-    assert "look earlier" in capsys.readouterr().out
-    assert not exercises.check_first_informative_step(None, information)
-    with pytest.raises(TypeError, match="`answer` must be a single number"):
-        exercises.check_first_informative_step("3", information)
-
-
-def test_single_signal_accuracy():
-    from attention_helpers.data import multi_signal_task
-
-    x, y = multi_signal_task(2000, seed=0)
-    right = float(np.mean((x[:, 5, 0] > 0) == (y[:, 0] == 1)))
-    assert exercises.check_single_signal_accuracy(right, x, y, (5, 15))
-    assert not exercises.check_single_signal_accuracy(right + 0.05, x, y, (5, 15))
-    assert not exercises.check_single_signal_accuracy(float(np.mean(y)), x, y, (5, 15))
-
-
-def test_marked_mass():
-    x = np.zeros((2, 4, 2))
-    x[0, [0, 2], 1] = 1
-    x[1, [1, 3], 1] = 1
-    weights = np.array([[0.4, 0.1, 0.3, 0.2], [0.25, 0.25, 0.25, 0.25]])
-    assert exercises.check_marked_mass((0.7 + 0.5) / 2, weights, x)
-    assert not exercises.check_marked_mass(0.5, weights, x)
 
 
 def test_causal_mask(capsys):
@@ -98,6 +45,8 @@ def test_causal_mask(capsys):
     assert not exercises.check_causal_mask(lambda q, v: np.tril(np.ones((q, v))))  # not boolean
     assert not exercises.check_causal_mask(lambda q, v: None)
     assert "mask is wrong" in capsys.readouterr().out
+    assert not exercises.check_causal_mask(None)
+    assert "fill in the YOUR CODE part" in capsys.readouterr().out
 
 
 def test_attention_argmax_pixel(capsys):
@@ -109,3 +58,273 @@ def test_attention_argmax_pixel(capsys):
     assert not exercises.check_attention_argmax_pixel((0, 7), row, 4)
     with pytest.raises(TypeError, match=r"`answer` must be a \(row, column\) pair"):
         exercises.check_attention_argmax_pixel(7, row, 4)
+
+
+def _set(layer, *weights):
+    layer.set_weights([np.asarray(w, dtype="float32") for w in weights])
+
+
+# Notebook 01: DenseAttention without bias.
+
+
+def _dense_model(use_bias, read_target=True):
+    inputs = keras.Input(shape=(32,))
+    weighted, _ = layers.DenseAttention(use_bias=use_bias, name="attention")(inputs, return_attention_scores=True)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(weighted)
+    model = keras.Model(inputs, outputs)
+    kernel = np.zeros((32, 32))
+    kernel[1, 1] = 5.0  # index 1 scores 5·v[1]: label 1 looks there, label 0 sees uniform scores
+    _set(model.get_layer("attention"), kernel, *([np.zeros(32)] if use_bias else []))
+    readout = np.zeros((32, 1))
+    readout[1, 0] = 20.0 if read_target else 0.0
+    _set(model.get_layer("output"), readout, [-5.0])
+    return model
+
+
+def test_attention_without_bias(capsys):
+    x, y = data.dense_task(400, seed=0)
+    assert exercises.check_attention_without_bias(_dense_model(use_bias=False), x, y, 1)
+    assert "label 0 -> 0.03" in capsys.readouterr().out
+    assert not exercises.check_attention_without_bias(_dense_model(use_bias=True), x, y, 1)
+    assert "still has a bias" in capsys.readouterr().out
+    assert not exercises.check_attention_without_bias(_dense_model(use_bias=False, read_target=False), x, y, 1)
+    assert "train the model" in capsys.readouterr().out
+    assert not exercises.check_attention_without_bias(None, x, y, 1)
+    assert FILL_IN in capsys.readouterr().out
+    with pytest.raises(TypeError, match=r"`model` must be a keras.Model"):
+        exercises.check_attention_without_bias("model", x, y, 1)
+
+
+# Notebook 02: the "after" model without memory.
+
+
+def _after_model(memory_layer, peak_step, steps=12):
+    inputs = keras.Input(shape=(steps, 2))
+    states = memory_layer(inputs)
+    weighted, _ = layers.TemporalAttention(shared=True, name="attention")(states, return_attention_scores=True)
+    pooled = keras.layers.GlobalAveragePooling1D()(weighted)
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(pooled)
+    model = keras.Model(inputs, outputs)
+    units = model.get_layer("attention").bias.shape[0]
+    bias = np.zeros((units, steps))
+    bias[:, peak_step] = 8.0  # every feature looks at `peak_step`, whatever the content
+    _set(model.get_layer("attention"), np.zeros((steps, steps)), bias)
+    return model
+
+
+def test_attention_without_memory(capsys):
+    x, y = data.sequence_task(300, steps=12, target_step=5, seed=0)
+    dense = keras.layers.Dense(1, activation="tanh", name="lstm")
+    model = _after_model(dense, peak_step=5)
+    _set(dense, [[3.0], [3.0]], [0.0])  # tanh(3 (v0 + v1)): about 1 at the planted step when y = 1, 0 when y = 0
+    _set(model.get_layer("output"), [[12 * 60.0]], [-30.0])
+    assert exercises.check_attention_without_memory(model, x, y, 5)
+    assert "goes back to the planted step 5" in capsys.readouterr().out
+
+    elsewhere = _after_model(dense, peak_step=8)
+    elsewhere.get_layer("output").set_weights(model.get_layer("output").get_weights())
+    assert not exercises.check_attention_without_memory(elsewhere, x, y, 5)
+    assert "train the model" in capsys.readouterr().out  # looking at a noise step, it cannot be right
+
+    assert not exercises.check_attention_without_memory(
+        _after_model(keras.layers.LSTM(4, return_sequences=True), 5), x, y, 5
+    )
+    assert "still has a recurrent layer" in capsys.readouterr().out
+    assert not exercises.check_attention_without_memory(None, x, y, 5)
+    assert FILL_IN in capsys.readouterr().out
+
+
+# Notebook 03: two shared vectors.
+
+
+def _two_vector_model(peaks, shared=(True, True), steps=20):
+    inputs = keras.Input(shape=(steps, 2))
+    pooled = []
+    for head, (peak, is_shared) in enumerate(zip(peaks, shared)):
+        attention = layers.TemporalAttention(shared=is_shared, name=f"attention_{head}")
+        weighted, _ = attention(inputs, return_attention_scores=True)
+        bias = np.zeros((2, steps))
+        bias[:, peak] = 10.0
+        _set(attention, np.zeros((steps, steps)), bias)
+        pooled.append(keras.layers.GlobalAveragePooling1D()(weighted))
+    outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(keras.layers.Concatenate()(pooled))
+    model = keras.Model(inputs, outputs)
+    _set(model.get_layer("output"), [[50.0], [0.0], [0.0], [50.0]], [0.0])  # dim 0 of head 0 + dim 1 of head 1
+    return model
+
+
+def test_two_shared_vectors(capsys):
+    x, y = data.multi_signal_task(400, steps=20, dims=2, target_steps=(5, 15), seed=0)
+    assert exercises.check_two_shared_vectors(_two_vector_model((5, 15)), x, y, (5, 15), 0.72)
+    assert "peaks at steps [5, 15]" in capsys.readouterr().out
+    assert not exercises.check_two_shared_vectors(_two_vector_model((5, 15)), x, y, (5, 15), 1.0)
+    assert "no better than one shared vector" in capsys.readouterr().out
+    assert not exercises.check_two_shared_vectors(_two_vector_model((5, 5)), x, y, (5, 15), 0.5)
+    assert "not one at each signal step" in capsys.readouterr().out
+    assert not exercises.check_two_shared_vectors(_two_vector_model((5, 15), (True, False)), x, y, (5, 15), 0.7)
+    assert "shared=False" in capsys.readouterr().out
+    assert not exercises.check_two_shared_vectors(models.pooled_attention_model(shared=True), x, y, (5, 15), 0.7)
+    assert "1 shared attention layer(s)" in capsys.readouterr().out
+    assert not exercises.check_two_shared_vectors(None, x, y, (5, 15), 0.7)
+    assert FILL_IN in capsys.readouterr().out
+
+
+# Notebook 04: feed-forward attention without the tanh.
+
+
+def _addition_model(score_activation):
+    model = models.sequence_pooling_model("attention", hidden=2, score_activation=score_activation)
+    _set(model.get_layer("per_step"), np.eye(2), np.zeros(2))  # relu of (value, marker)
+    _set(model.get_layer("attention"), [0.0, 10.0], 0.0)  # the score is 10 × marker
+    _set(model.get_layer("head"), np.eye(2), np.zeros(2))
+    _set(model.get_layer("output"), [[2.0], [0.0]], [0.0])  # 2 × the marked values' average
+    return model
+
+
+def test_unbounded_scores(capsys):
+    x, y = data.addition_task(200, seed=0)
+    assert exercises.check_unbounded_scores(_addition_model(None), x, y)
+    assert "up to" in capsys.readouterr().out
+    assert not exercises.check_unbounded_scores(_addition_model("tanh"), x, y)
+    assert "still 'tanh'" in capsys.readouterr().out
+    untrained = models.sequence_pooling_model("attention", score_activation=None)
+    assert not exercises.check_unbounded_scores(untrained, x, y)
+    assert "train the model" in capsys.readouterr().out
+    assert not exercises.check_unbounded_scores(None, x, y)
+    assert FILL_IN in capsys.readouterr().out
+
+
+# Notebook 05: the reversal with a causal mask.
+
+
+def _reversal_model(causal, length=8, vocab=10):
+    """Weights set so that output step i looks at input step length-1-i and copies its token."""
+    dim = vocab + length
+    source = keras.Input(shape=(length,), dtype="int32")
+    tokens = keras.layers.Embedding(vocab, dim, name="tokens")(source)
+    keys = keras.layers.Add()([tokens, layers.PositionEmbedding(length, name="source_positions")(tokens)])
+    queries = layers.PositionEmbedding(length, name="target_positions")(tokens)
+    context, _ = layers.DotProductAttention(name="attention")(
+        [queries, tokens, keys], return_attention_scores=True, use_causal_mask=causal
+    )
+    outputs = keras.layers.Dense(vocab, activation="softmax", name="next_token")(context)
+    model = keras.Model(source, outputs)
+    eye = np.eye(dim)
+    _set(model.get_layer("tokens"), eye[:vocab])  # token t -> one-hot t
+    _set(model.get_layer("source_positions"), eye[vocab:])  # position j -> one-hot vocab + j
+    _set(model.get_layer("target_positions"), 30 * eye[vocab:][::-1])  # query i matches key position length-1-i
+    _set(model.get_layer("next_token"), 30 * eye[:, :vocab], np.zeros(vocab))
+    return model
+
+
+def test_causal_reversal(capsys):
+    source, target = data.reversal_task(500, seed=0)
+    assert exercises.check_causal_reversal(_reversal_model(causal=True), source, target)
+    assert "the causal mask hides" in capsys.readouterr().out
+    assert not exercises.check_causal_reversal(_reversal_model(causal=False), source, target)
+    assert "use_causal_mask=True" in capsys.readouterr().out
+    assert not exercises.check_causal_reversal(None, source, target)
+    assert FILL_IN in capsys.readouterr().out
+
+
+def test_attention_argmax_pixel_on_the_diagonal_is_not_a_swap(capsys):
+    row = np.zeros(64)
+    row[5 * 8 + 5] = 1.0  # width 8: pixel (5, 5), its own swap
+    assert exercises.check_attention_argmax_pixel((5, 5), row, 8)
+    assert capsys.readouterr().out.startswith("✓ Correct")
+    assert exercises.check_attention_argmax_pixel([np.int64(5), 5], row, 8)
+    assert not exercises.check_attention_argmax_pixel((5, 4), row, 8)
+    assert "is not it" in capsys.readouterr().out
+
+
+def test_full_keys_generator(capsys):
+    from attention_helpers import gan
+
+    trained, classifier = gan.build_generator(), gan.build_classifier()
+    trained.get_layer("attention").gamma.assign(0.5)  # so that the keys it sees matter
+    z = np.random.default_rng(0).normal(size=(20, gan.LATENT_DIM)).astype("float32")
+    assert not exercises.check_full_keys_generator(None, trained, classifier, z)
+    assert FILL_IN in capsys.readouterr().out
+
+    still_pooled = gan.build_generator()
+    still_pooled.set_weights(trained.get_weights())
+    assert not exercises.check_full_keys_generator(still_pooled, trained, classifier, z)
+    assert "still pools keys and values" in capsys.readouterr().out
+
+    untrained = gan.build_generator(pool_keys_values=False)  # right structure, fresh weights
+    assert not exercises.check_full_keys_generator(untrained, trained, classifier, z)
+    assert "not the trained ones" in capsys.readouterr().out
+
+    assert not exercises.check_full_keys_generator(gan.build_generator(attention=False), trained, classifier, z)
+    assert "no layer named 'attention'" in capsys.readouterr().out
+    impostor = keras.Sequential([keras.Input((gan.LATENT_DIM,)), keras.layers.Dense(4, name="attention")])
+    assert not exercises.check_full_keys_generator(impostor, trained, classifier, z)
+    assert "is a Dense, not a SelfAttention2D" in capsys.readouterr().out
+
+    solution = gan.build_generator(pool_keys_values=False)
+    solution.set_weights(trained.get_weights())
+    assert exercises.check_full_keys_generator(solution, trained, classifier, z)
+    out = capsys.readouterr().out
+    assert out.startswith("✓ Correct") and "256 keys instead of 64" in out and "classes" in out
+
+    with pytest.raises(TypeError, match=r"`generator` must be a keras\.Model .*Received: generator of type str"):
+        exercises.check_full_keys_generator("generator", trained, classifier, z)
+
+
+def _one_hot(classes_of_tokens, classes=16):
+    return np.eye(classes)[classes_of_tokens]
+
+
+def _tokens_and_target():
+    source = np.random.default_rng(1).integers(0, 4, size=(100, 4))
+    return source, (3 * source) % 16  # a per-token answer: a position-free model can get it right
+
+
+def test_without_positions_accepts_a_trained_equivariant_model(capsys):
+    source, target = _tokens_and_target()
+    assert exercises.check_without_positions(lambda x: _one_hot((3 * x) % 16), source, target, 1.0)
+    assert capsys.readouterr().out.startswith("✓ Correct: without positions")
+
+
+@pytest.mark.parametrize(
+    ("model", "accuracy", "hint"),
+    [
+        (None, 1.0, "`model` is None: fill in the YOUR CODE part"),
+        (lambda x: _one_hot((3 * x) % 16), None, "`accuracy` is None: fill in the YOUR CODE part"),
+        (lambda x: _one_hot((3 * x + np.arange(x.shape[1])) % 16), 1.0, "your model still knows positions"),
+        (lambda x: _one_hot(np.full(x.shape, 15)), 0.0, "no better than a blind guess (1/16)"),
+        (lambda x: _one_hot((3 * x) % 16), 0.5, "0.500 is not this model's token accuracy on the test set (1.000)"),
+    ],
+)
+def test_without_positions_explains_wrong_answers(capsys, model, accuracy, hint):
+    source, target = _tokens_and_target()
+    assert not exercises.check_without_positions(model, source, target, accuracy)
+    out = capsys.readouterr().out
+    assert out.startswith("✗ Not yet") and hint in out
+
+
+def test_without_positions_tells_keras_models_with_and_without_positions_apart(capsys):
+    import keras
+
+    from attention_helpers.layers import PositionEmbedding, TransformerBlock
+
+    source, target = _tokens_and_target()
+    for positions in (False, True):
+        tokens = keras.Input(shape=(4,), dtype="int32")
+        embedded = keras.layers.Embedding(4, 8)(tokens)
+        if positions:
+            embedded = embedded + PositionEmbedding(4)(embedded)
+        hidden = TransformerBlock(num_heads=2, key_dim=4, ff_dim=8)(embedded)
+        model = keras.Model(tokens, keras.layers.Dense(16, activation="softmax")(hidden))
+        measured = float(np.mean(keras.ops.convert_to_numpy(model(source)).argmax(-1) == target))
+        exercises.check_without_positions(model, source, target, measured)
+        knows_positions = "your model still knows positions" in capsys.readouterr().out
+        assert knows_positions == positions
+
+
+def test_without_positions_rejects_bad_shapes():
+    source, target = _tokens_and_target()
+    with pytest.raises(ValueError, match=r"must return class probabilities of shape \(n, steps, classes\)"):
+        exercises.check_without_positions(lambda x: x, source, target, 1.0)
+    with pytest.raises(ValueError, match=r"`target` must have the shape of `source`"):
+        exercises.check_without_positions(lambda x: _one_hot(x), source, target[:, :2], 1.0)

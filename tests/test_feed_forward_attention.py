@@ -7,9 +7,9 @@ from attention_helpers.reference import masked_softmax, softmax
 from tests.layer_testing import numpy_weights, random_array, run_layer_test
 
 
-def reference_pooling(h, w, b, mask=None):
+def reference_pooling(h, w, b, mask=None, activation=np.tanh):
     """NumPy Raffel & Ellis: e = tanh(h w + b), alpha = softmax(e), c = sum alpha h."""
-    scores = np.tanh(h @ w + b)
+    scores = activation(h @ w + b)
     alpha = softmax(scores) if mask is None else masked_softmax(scores, mask)
     return np.einsum("bs,bsf->bf", alpha, np.where(mask[..., None], h, 0.0) if mask is not None else h), alpha
 
@@ -28,6 +28,22 @@ def test_layer_contract(tmp_path):
     run_layer_test(
         FeedForwardAttention, {"use_bias": False, "kernel_regularizer": "l2"}, (2, 5, 3), (2, 3), 1, tmp_path
     )
+    run_layer_test(FeedForwardAttention, {"score_activation": None}, (2, 5, 3), (2, 3), 2, tmp_path)
+
+
+def test_linear_score_matches_numpy_and_escapes_the_tanh_bound():
+    h = random_array((4, 7, 3)) * 5
+    layer = FeedForwardAttention(score_activation=None, bias_initializer="random_normal")
+    context, alpha = layer(h, return_attention_scores=True)
+    w, b = numpy_weights(layer)
+    want_context, want_alpha = reference_pooling(h, w, b, activation=lambda scores: scores)
+    np.testing.assert_allclose(alpha, want_alpha, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(context, want_context, rtol=1e-4, atol=1e-5)
+    alpha = keras.ops.convert_to_numpy(alpha)
+    assert (alpha.max(axis=1) / alpha.min(axis=1)).max() > np.exp(2.0)  # a linear score is not bounded
+    _, bounded = FeedForwardAttention()(h, return_attention_scores=True)
+    bounded = keras.ops.convert_to_numpy(bounded)
+    assert (bounded.max(axis=1) / bounded.min(axis=1)).max() <= np.exp(2.0) * (1 + 1e-5)  # tanh: at most e²
 
 
 @pytest.mark.parametrize("per_step_bias", [False, True])

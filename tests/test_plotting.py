@@ -9,7 +9,7 @@ def test_attention_vector_highlights_the_target_and_marks_uniform():
     vector = np.full(8, 0.1)
     vector[3] = 0.3
     _, ax = plot_attention_vector(vector, target_index=3)
-    bars = ax.patches
+    bars = ax.containers[0].patches
     assert len(bars) == 8
     np.testing.assert_allclose([b.get_height() for b in bars], vector)
     red = [i for i, b in enumerate(bars) if np.allclose(b.get_facecolor()[:3], plt.matplotlib.colors.to_rgb(HIGHLIGHT))]
@@ -17,6 +17,20 @@ def test_attention_vector_highlights_the_target_and_marks_uniform():
     assert any(np.allclose(line.get_ydata(), 1 / 8) for line in ax.get_lines())
     labels = [t.get_text() for t in ax.get_legend().get_texts()]
     assert labels == ["uniform (1/8)", "expected peak (index 3)"]
+
+
+@pytest.mark.parametrize("target", [0, 5, 11])
+def test_attention_vector_legend_covers_no_bar_and_a_zero_target_still_shows(target):
+    vector = np.full(12, 0.02)
+    vector[5], vector[7] = 0.55, 0.3  # a tall bar in the middle, where a fixed corner legend would sit
+    vector[target] = 0.0 if target != 5 else vector[target]
+    fig, ax = plot_attention_vector(vector, target_index=target, target_label=f"planted step {target}")
+    fig.canvas.draw()
+    legend = ax.get_legend().get_window_extent()
+    assert not any(legend.overlaps(bar.get_window_extent()) for bar in ax.containers[0].patches)
+    band = [p for p in ax.patches if p not in ax.containers[0].patches]  # the band behind the target
+    assert len(band) == 1 and band[0].get_x() == pytest.approx(target - 0.5)
+    assert ax.get_legend().get_texts()[1].get_text() == f"planted step {target}"
 
 
 def test_attention_vector_draws_on_given_axes():
@@ -190,3 +204,21 @@ def test_draw_outlines_on_any_image_returns_the_legend_handles():
     (_, second) = draw_outlines(ax, {"a": square, "b": np.eye(4, dtype=bool)}, styles=picked)
     assert second.get_linestyle() == OUTLINE_STYLES[2]["linestyle"] and second.get_label() == "b"
     assert ax.collections[-1].get_linestyle() == ax.collections[2].get_linestyle()
+
+
+def test_plot_image_grid_tiles_images_with_gaps_and_labels():
+    from attention_helpers.plotting import plot_image_grid
+
+    images = np.stack([np.full((2, 3), v) for v in (0.1, 0.2, 0.3)])  # three 2x3 tiles
+    _, ax = plot_image_grid(images, labels=["a", "b", 7], columns=2, title="grid")
+    mosaic = ax.images[0].get_array()
+    assert mosaic.shape == (2 * 2 + 1, 2 * 3 + 1)  # two rows and two columns of tiles, 1-pixel gaps
+    np.testing.assert_allclose(mosaic[:2, :3], 0.1)
+    np.testing.assert_allclose(mosaic[:2, 4:], 0.2)
+    np.testing.assert_allclose(mosaic[3:, :3], 0.3)
+    np.testing.assert_allclose(mosaic[3:, 4:], -1.0)  # the padding tile is background
+    assert [t.get_text() for t in ax.texts] == ["a", "b", "7"] and ax.get_title() == "grid"
+    with pytest.raises(ValueError, match=r"one entry per image \(3\). Received: 2"):
+        plot_image_grid(images, labels=["a", "b"])
+    with pytest.raises(ValueError, match=r"\(n, H, W\) or \(n, H, W, 1\). Received: shape \(3, 2, 3, 2\)"):
+        plot_image_grid(np.zeros((3, 2, 3, 2)))

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from attention_helpers.layers import SelfAttention2D
+from attention_helpers.layers.self_attention_2d import default_key_channels
 from attention_helpers.reference import softmax
 from tests.layer_testing import random_array, run_layer_test, to_numpy
 
@@ -21,7 +22,7 @@ def _maxpool2x2(x):
 
 
 def reference(layer, x):
-    """SAGAN in NumPy with the layer's weights: flatten H*W, softmax over all positions, y = gamma*o + x."""
+    """SAGAN in NumPy with the layer's weights: flatten H*W, softmax over all positions, y = gamma*v(o) + x."""
     batch, height, width, _ = x.shape
     heads = layer.num_heads
     f, g, h = _conv1x1(layer.f, x), _conv1x1(layer.g, x), _conv1x1(layer.h, x)
@@ -32,6 +33,8 @@ def reference(layer, x):
     v = h.reshape(batch, k.shape[1], heads, -1)
     beta = softmax(np.einsum("bqhd,bkhd->bhqk", q, k))
     o = np.einsum("bhqk,bkhd->bqhd", beta, v).reshape(batch, height, width, -1)
+    if layer.output_projection:
+        o = _conv1x1(layer.v, o)  # v: 1x1 convolution of the concatenated heads
     residual = x if layer.residual is None else _conv1x1(layer.residual, x)
     return float(to_numpy(layer.gamma)) * o + residual, beta
 
@@ -85,6 +88,10 @@ def test_gamma_zero_is_the_identity(scores):
         {"filters": 12, "activation": "tanh"},
         {"pool_keys_values": True, "num_heads": 2, "key_channels": 2},
         {"filters": 8, "key_channels": 16},  # values narrower than keys
+        {"num_heads": 4},  # default key channels rounded up from 2 to 4
+        {"output_projection": True},
+        {"output_projection": True, "num_heads": 2, "pool_keys_values": True, "filters": 8},
+        {"output_projection": True, "use_bias": False},
     ],
 )
 def test_matches_numpy_reference(kwargs):
@@ -100,6 +107,63 @@ def test_matches_numpy_reference(kwargs):
     np.testing.assert_allclose(to_numpy(beta).sum(axis=-1), 1.0, rtol=1e-5)
     # The fused path (no scores requested) computes the same output.
     np.testing.assert_allclose(to_numpy(layer(x)), to_numpy(out), rtol=1e-4, atol=1e-5)
+
+
+def test_layer_contract_with_output_projection(tmp_path):
+    layer = run_layer_test(
+        SelfAttention2D,
+        {"output_projection": True, "num_heads": 2},
+        (2, 4, 5, 16),
+        [(2, 4, 5, 16), (2, 2, 20, 20)],
+        9,  # f, g, h and v: a kernel and a bias each, and gamma
+        tmp_path,
+        call_kwargs={"return_attention_scores": True},
+    )
+    assert layer.get_config()["output_projection"] is True
+    assert tuple(layer.v.kernel.shape) == (1, 1, 16, 16)
+    assert SelfAttention2D().get_config()["output_projection"] is False
+    sn = run_layer_test(
+        SelfAttention2D,
+        {"output_projection": True, "spectral_normalization": True, "filters": 8},
+        (2, 4, 4, 3),
+        (2, 4, 4, 8),
+        10,  # f, g, h, v (kernel and bias each), the residual projection's kernel, gamma
+        tmp_path,
+    )
+    assert isinstance(sn.v, keras.layers.SpectralNormalization)
+    plain = SelfAttention2D()
+    plain.build((None, 4, 4, 8))
+    assert plain.v is None and len(plain.trainable_weights) == 7
+
+
+def test_output_projection_at_gamma_zero_is_still_the_identity():
+    x = random_array((2, 4, 4, 16))
+    np.testing.assert_array_equal(to_numpy(SelfAttention2D(output_projection=True)(x)), x)
+
+
+@pytest.mark.parametrize(
+    ("channels", "heads", "key_channels"),
+    [
+        (16, 1, 2),
+        (16, 2, 2),
+        (16, 4, 4),
+        (16, 8, 8),
+        (8, 4, 4),
+        (64, 4, 8),
+        (64, 16, 16),
+        (12, 3, 3),
+        (7, 7, 7),
+        (40, 2, 6),
+    ],
+)
+def test_default_key_channels_fit_any_head_count(channels, heads, key_channels):
+    # The smallest multiple of num_heads that is at least C/8 (and at least 1).
+    layer = SelfAttention2D(num_heads=heads)
+    out, beta = layer(random_array((1, 3, 3, channels)), return_attention_scores=True)
+    assert layer.query_channels == key_channels
+    assert tuple(layer.f.kernel.shape) == (1, 1, channels, key_channels)
+    assert out.shape == (1, 3, 3, channels) and beta.shape == (1, heads, 9, 9)
+    assert default_key_channels(channels, heads) == key_channels
 
 
 def test_attention_spans_all_positions_not_just_one_row():
@@ -163,7 +227,11 @@ def test_rejects_bad_inputs_and_arguments():
     ):
         SelfAttention2D().build((None, 4, 4, None))
     with pytest.raises(ValueError, match=r"`num_heads` must divide key_channels \(2\). Received: num_heads=3"):
-        SelfAttention2D(num_heads=3)(keras.Input(shape=(4, 4, 16)))
+        SelfAttention2D(num_heads=3, key_channels=2)(keras.Input(shape=(4, 4, 24)))
+    with pytest.raises(ValueError, match=r"`num_heads` must divide filters \(16\). Received: num_heads=3"):
+        SelfAttention2D(num_heads=3)(keras.Input(shape=(4, 4, 16)))  # default key channels fit; values do not
+    with pytest.raises(TypeError, match=r"`output_projection` must be True or False. Received: output_projection=1"):
+        SelfAttention2D(output_projection=1)
     with pytest.raises(ValueError, match=r"`num_heads` must divide filters \(10\). Received: num_heads=4"):
         SelfAttention2D(filters=10, key_channels=4, num_heads=4)(keras.Input(shape=(4, 4, 16)))
     with pytest.raises(ValueError, match=r"`filters` must be >= 1. Received: filters=0"):

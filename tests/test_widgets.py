@@ -89,6 +89,25 @@ def test_attention_map_explorer_reads_the_query_row():
         explorer.update(0, 3, 0)
     with pytest.raises(ValueError, match=r"`attention` must have shape \(n, H\*W, H\*W\) = \(2, 12, 12\)"):
         AttentionMapExplorer(images, attention[:, :6])
+    with pytest.raises(
+        ValueError, match=r"or \(2, 12, 4\) with 2×2-pooled keys.*Received: attention.shape=\(2, 12, 5\)"
+    ):
+        AttentionMapExplorer(images, attention[:, :, :5])
+
+
+def test_attention_map_explorer_spreads_pooled_keys_over_their_blocks():
+    from attention_helpers.widgets import AttentionMapExplorer
+
+    images = np.zeros((1, 3, 5, 1))  # odd sizes: the pooled grid is 2 x 3 ("same" padding)
+    attention = np.zeros((1, 15, 6))
+    attention[0, 7, 5] = 0.75  # query pixel (1, 2) puts 0.75 on the bottom-right block ...
+    attention[0, 7, 0] = 0.25  # ... and 0.25 on the top-left block
+    explorer = AttentionMapExplorer(images, attention)
+    expected = np.zeros((3, 5))
+    expected[2:, 4:] = 0.75  # the bottom-right block holds only pixel (2, 4) at this size
+    expected[:2, :2] = 0.25
+    np.testing.assert_array_equal(explorer.update(0, 1, 2), expected)
+    assert explorer.draw(0, 1, 2).axes
 
 
 def test_attention_map_explorer_outlines_objects_by_role_on_one_scale():
@@ -137,11 +156,11 @@ def test_retrain_buttons_draw_for_the_slider_value():
 
     from attention_helpers.widgets import PlacementExplorer
 
-    for explorer, draws_at_creation in ((DenseTaskExplorer(dims=6), True), (PlacementExplorer(steps=6), False)):
+    for explorer in (DenseTaskExplorer(dims=6), PlacementExplorer(steps=6)):
         calls = []
         explorer.draw = lambda value, calls=calls: calls.append(value) or plt.figure()  # no training here
         box = explorer.widget()
-        assert calls == ([1] if isinstance(explorer, DenseTaskExplorer) else []) and draws_at_creation == bool(calls)
+        assert calls == []  # nothing trains until the button is pressed
         slider, button = box.children[0].children
         slider.value = 4
         assert calls[-1:] != [4]  # moving the slider alone does not retrain

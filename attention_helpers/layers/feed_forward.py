@@ -22,18 +22,25 @@ class FeedForwardAttention(KernelBiasArgs, keras.layers.Layer):
 
     For input `h` of shape `(batch, steps, features)` (Raffel & Ellis, 2015):
 
-        e_t = tanh(h_t · w + b)            one score per step (w: (features,))
+        e_t = tanh(h_t · w + b)            one score per step (w: (features,)), in [-1, 1]
         alpha = softmax_t(e)               weights over the steps
         c = sum_t alpha_t h_t              the context vector, (batch, features)
 
     `b` is a scalar by default, so sequences of any length work (`steps=None`); with
-    `per_step_bias=True` it has one value per step (as in the seed), which needs a fixed length.
+    `per_step_bias=True` it has one value per step (as in the Keras 2 layer of the blog post this
+    package started from), which needs a fixed length.
+
+    Because tanh bounds every score to [-1, 1], two weights of one sequence differ by at most a
+    factor e² ≈ 7.4. `score_activation=None` drops the tanh (a linear score), so the weights can be
+    as sharp as training makes them.
 
     Keras masking is honoured: masked steps get exactly zero weight and their values cannot change
     the output; a fully masked sequence gives a zero context (not NaN). The mask is consumed: the
     output is one vector per sequence.
 
     Args:
+        score_activation: applied to the scores before the softmax: "tanh" (default, Raffel &
+            Ellis), None for a linear score, or any Keras activation.
         use_bias: whether the score has a bias.
         per_step_bias: one bias per time step instead of one scalar (needs a known number of steps).
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
@@ -62,6 +69,7 @@ class FeedForwardAttention(KernelBiasArgs, keras.layers.Layer):
 
     def __init__(
         self,
+        score_activation="tanh",
         use_bias=True,
         per_step_bias=False,
         kernel_initializer="glorot_uniform",
@@ -77,6 +85,7 @@ class FeedForwardAttention(KernelBiasArgs, keras.layers.Layer):
             check_bool(name, value)
         if per_step_bias and not use_bias:
             raise ValueError("`per_step_bias=True` needs `use_bias=True`. Received: use_bias=False")
+        self.score_activation = keras.activations.get(score_activation)
         self.use_bias = bool(use_bias)
         self.per_step_bias = bool(per_step_bias)
         self._set_weight_args(
@@ -112,7 +121,7 @@ class FeedForwardAttention(KernelBiasArgs, keras.layers.Layer):
         scores = ops.einsum("bsf,f->bs", inputs, self.kernel)  # (batch, steps)
         if self.bias is not None:
             scores = scores + self.bias
-        scores = ops.tanh(scores)
+        scores = self.score_activation(scores)
         weights = stable_softmax(scores, axis=-1, mask=mask)  # (batch, steps), exact zeros where masked
         context = ops.einsum("bs,bsf->bf", weights, inputs)  # (batch, features)
         if return_attention_scores:
@@ -137,6 +146,7 @@ class FeedForwardAttention(KernelBiasArgs, keras.layers.Layer):
     def get_config(self):
         base_config = super().get_config()
         config = {
+            "score_activation": keras.activations.serialize(self.score_activation),
             "use_bias": self.use_bias,
             "per_step_bias": self.per_step_bias,
             **self._weight_args_config(),

@@ -32,6 +32,16 @@ def fused_attention(query, key, value):
     return attended[..., :value_width]
 
 
+def default_key_channels(channels, num_heads):
+    """SAGAN's C/8 key channels (at least 1), rounded up to the next multiple of `num_heads`.
+
+    So that the head count never makes a valid channel count fail: 16 channels give 2 key channels,
+    or 4 with 4 heads (each head then has 1 key channel).
+    """
+    sagan = max(1, channels // 8)
+    return -(-sagan // num_heads) * num_heads
+
+
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
 class SelfAttention2D(keras.layers.Layer):
     """Self-attention for images (SAGAN): every position can look at every other position.
@@ -44,6 +54,9 @@ class SelfAttention2D(keras.layers.Layer):
         o_j = sum_i beta[j, i] h(x_i)
         y = gamma · o + x                                          gamma is trainable, starts at 0
 
+    With `output_projection=True`, a fourth 1×1 convolution v maps the attention output before gamma,
+    `y = gamma · v(o) + x`, as in the paper's later version and SAGAN's official code.
+
     The positions are flattened before the softmax, so attention spans the whole map (not one row).
     At gamma = 0 the layer returns its input exactly: the residual path has no bias or projection.
     With `filters` different from the input channels (for example a model's first layer,
@@ -55,14 +68,18 @@ class SelfAttention2D(keras.layers.Layer):
 
     Args:
         filters: output channels (`h`'s channels). None: as many as the input.
-        key_channels: channels of `f` and `g`. None: `max(1, filters // 8)`, as in SAGAN.
-        num_heads: split queries, keys and values into this many heads (must divide `key_channels`
-            and `filters`); the output shape does not change.
+        key_channels: channels of `f` and `g`. None: `max(1, filters // 8)`, as in SAGAN, rounded up
+            to the next multiple of `num_heads` (16 channels and 4 heads: 4 key channels, not 2).
+        num_heads: split queries, keys and values into this many heads; the output shape does not
+            change. It must divide `filters` (each head gets an equal share of the values) and an
+            explicit `key_channels`; the default `key_channels` always fits it.
         activation: applied to `f`, `g` and `h` (default linear, as in SAGAN).
         gamma_initializer: initial value of gamma (default 0.0); learned during training.
         pool_keys_values: 2×2 max-pool `g(x)` and `h(x)` (SAGAN's official code), 4× fewer keys.
         spectral_normalization: wrap the 1×1 convolutions in `keras.layers.SpectralNormalization`.
-        use_bias: whether `f`, `g` and `h` have biases.
+        output_projection: apply a 1×1 convolution v (`filters` to `filters` channels) to the
+            attention output before gamma (the paper's later version, arXiv v2). Default False.
+        use_bias: whether `f`, `g`, `h` (and `v`) have biases.
         kernel_initializer, kernel_regularizer: for the 1×1 convolutions.
         **kwargs: base layer arguments.
 
@@ -76,6 +93,7 @@ class SelfAttention2D(keras.layers.Layer):
 
     Attributes (after build):
         f, g, h: the 1×1 convolutions (queries, keys, values), so a notebook can show each step.
+        v: the output projection, or None without `output_projection`.
         gamma: the trainable scalar weight of the attention branch.
 
     Example:
@@ -98,6 +116,7 @@ class SelfAttention2D(keras.layers.Layer):
         gamma_initializer=0.0,
         pool_keys_values=False,
         spectral_normalization=False,
+        output_projection=False,
         use_bias=True,
         kernel_initializer="glorot_uniform",
         kernel_regularizer=None,
@@ -117,11 +136,13 @@ class SelfAttention2D(keras.layers.Layer):
         for name, value in (
             ("pool_keys_values", pool_keys_values),
             ("spectral_normalization", spectral_normalization),
+            ("output_projection", output_projection),
             ("use_bias", use_bias),
         ):
             check_bool(name, value)
         self.pool_keys_values = bool(pool_keys_values)
         self.spectral_normalization = bool(spectral_normalization)
+        self.output_projection = bool(output_projection)
         self.use_bias = bool(use_bias)
         self.kernel_initializer = keras.initializers.get(kernel_initializer)
         self.kernel_regularizer = keras.regularizers.get(kernel_regularizer)
@@ -150,13 +171,17 @@ class SelfAttention2D(keras.layers.Layer):
                 f"Received: inputs.shape={tuple(input_shape)}"
             )
         self.value_channels = self.filters or channels
-        self.query_channels = self.key_channels or max(1, self.value_channels // 8)
+        self.query_channels = self.key_channels or default_key_channels(self.value_channels, self.num_heads)
         for what, size in (("key_channels", self.query_channels), ("filters", self.value_channels)):
             if size % self.num_heads:
                 raise ValueError(f"`num_heads` must divide {what} ({size}). Received: num_heads={self.num_heads}")
         self.f = self._conv(self.query_channels, "f_query", self.use_bias, input_shape)
         self.g = self._conv(self.query_channels, "g_key", self.use_bias, input_shape)
         self.h = self._conv(self.value_channels, "h_value", self.use_bias, input_shape)
+        self.v = None
+        if self.output_projection:
+            attended_shape = (*tuple(input_shape)[:3], self.value_channels)
+            self.v = self._conv(self.value_channels, "v_output", self.use_bias, attended_shape)
         # Residual: x itself when shapes match (so gamma = 0 is the identity), else a bias-free projection.
         self.residual = None
         if self.value_channels != channels:
@@ -190,6 +215,8 @@ class SelfAttention2D(keras.layers.Layer):
         else:
             attended = fused_attention(query, key, value)
         attended = ops.reshape(attended, (shape[0], shape[1], shape[2], self.value_channels))  # (batch, H, W, filters)
+        if self.v is not None:
+            attended = self.v(attended, training=training)
         residual = inputs if self.residual is None else self.residual(inputs, training=training)
         outputs = ops.cast(self.gamma, attended.dtype) * attended + residual
         if return_attention_scores:
@@ -222,6 +249,7 @@ class SelfAttention2D(keras.layers.Layer):
             "gamma_initializer": self.gamma_initializer,
             "pool_keys_values": self.pool_keys_values,
             "spectral_normalization": self.spectral_normalization,
+            "output_projection": self.output_projection,
             "use_bias": self.use_bias,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),

@@ -20,16 +20,16 @@ from attention_helpers.layers._common import (
 class TemporalAttention(KernelBiasArgs, keras.layers.Layer):
     """Attention over the time steps of a sequence, one vector per feature or one shared by all.
 
-    The seed's `attention_3d_block` as a layer. For input `x` of shape `(batch, steps, features)`,
-    each feature's sequence `x[:, :, f]` goes through a dense layer over the time axis and a softmax
-    over the steps:
+    The `attention_3d_block` of Philippe Rémy's keras-attention-mechanism, as a layer. For input
+    `x` of shape `(batch, steps, features)`, each feature's sequence `x[:, :, f]` goes through a
+    dense layer over the time axis and a softmax over the steps:
 
         a[:, :, f] = softmax_t(x[:, :, f] W + b_f)        W: (steps, steps), b_f: (steps,)
 
     With `shared=True` the per-feature vectors are averaged into one vector over time, repeated for
     every feature. The output is `x * a`, the same shape as `x`.
 
-    Unlike the seed, whose `Dense(steps)` shares one bias between features, each feature has its own
+    Unlike Rémy's block, whose `Dense(steps)` shares one bias between features, each feature has its own
     bias `b_f`: with a shared bias, two features can only attend to different steps if their
     *contents* differ, so per-feature attention could not learn "feature 0 matters at step 5,
     feature 1 at step 15".

@@ -1,0 +1,80 @@
+"""Trained models that ship inside the package (notebook 07), in Keras's `.keras` format.
+
+`scripts/train_sagan_digits.py` writes every file in this folder, deterministically; see its
+docstring for what it trains and how long it takes. Loading uses `keras.saving.load_model` with
+`safe_mode=True`: a `.keras` file holds a JSON config and the weights (HDF5), no pickle, and the
+only custom class it names is the package's registered `SelfAttention2D`, so loading executes no
+code from the file.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from attention_helpers._validation import check_bool
+
+FOLDER = Path(__file__).resolve().parent
+FILES = {
+    "generator": "sagan_digits_generator.keras",
+    "discriminator": "sagan_digits_discriminator.keras",
+    "generator_without_attention": "sagan_digits_generator_without_attention.keras",
+    "classifier": "digits_classifier.keras",
+    "history": "sagan_digits_history.json",
+}
+
+
+def _load(name):
+    import keras
+
+    import attention_helpers.layers  # noqa: F401 (registers SelfAttention2D for deserialization)
+
+    return keras.saving.load_model(FOLDER / FILES[name], compile=False, safe_mode=True)
+
+
+def load_sagan_digits(attention=True):
+    """The trained SAGAN for 16×16 digits, or its ablation without attention blocks.
+
+    Args:
+        attention: True for the GAN with a self-attention block in the generator and in the
+            discriminator; False for the same GAN trained without them (same data, seed, steps).
+
+    Returns:
+        dict with `generator` (a `keras.Model`, z `(batch, 16)` → images `(batch, 16, 16, 1)` in
+        [-1, 1]), `discriminator` (the trained discriminator, or None without attention: only the
+        attention GAN's training is continued in the notebook, so only its discriminator ships) and
+        `history` (`load_history(attention)`).
+
+    Example:
+        >>> import attention_helpers as ah
+        >>> gan = ah.pretrained.load_sagan_digits()
+        >>> gan["generator"].get_layer("attention")   # the generator's SelfAttention2D
+    """
+    attention = check_bool("attention", attention)
+    if attention:
+        return {"generator": _load("generator"), "discriminator": _load("discriminator"), "history": load_history()}
+    return {"generator": _load("generator_without_attention"), "discriminator": None, "history": load_history(False)}
+
+
+def load_digits_classifier():
+    """The digit classifier that judges samples: 16×16 images in [-1, 1] → 10 probabilities.
+
+    Trained on the first 1,500 images of `ah.data.digits(16)` (unshuffled), like the GANs; the last
+    297 are held out.
+    """
+    return _load("classifier")
+
+
+def load_history(attention=True):
+    """γ of both attention blocks and both hinge losses over training, as recorded by the script.
+
+    Returns:
+        dict of lists: `step`, `generator_gamma`, `discriminator_gamma` (None entries without
+        attention), `discriminator_loss` and `generator_loss` (None at step 0), plus `config`
+        (seed, steps, record_every, n_train, batch_size).
+    """
+    attention = check_bool("attention", attention)
+    histories = json.loads((FOLDER / FILES["history"]).read_text())
+    history = dict(histories["with_attention" if attention else "without_attention"])
+    history["config"] = histories["config"]
+    return history

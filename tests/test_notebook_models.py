@@ -1,0 +1,93 @@
+"""The model a notebook teaches is written in its cells; where the package keeps the same builder (for
+explorers and exercises), both must build the same model.
+
+Each case names a function defined in a notebook's code cell. The test runs that function's source
+(and nothing else of the notebook) and compares the model it builds with the package's builder:
+same layers, same configuration, same compile settings.
+"""
+
+import ast
+import json
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+import attention_helpers as ah
+from attention_helpers import models
+
+NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
+
+CASES = [
+    ("01_dense_attention.ipynb", "dense_attention_model", models.dense_attention_model, {"dims": 32}),
+    ("02_lstm_attention_placement.ipynb", "lstm_attention_model", models.lstm_attention_model, {"placement": "before"}),
+    ("02_lstm_attention_placement.ipynb", "lstm_attention_model", models.lstm_attention_model, {"placement": "after"}),
+    ("03_single_vs_per_dimension.ipynb", "pooled_attention_model", models.pooled_attention_model, {"shared": True}),
+    ("03_single_vs_per_dimension.ipynb", "pooled_attention_model", models.pooled_attention_model, {"shared": False}),
+    (
+        "04_feed_forward_attention.ipynb",
+        "sequence_pooling_model",
+        models.sequence_pooling_model,
+        {"pooling": "attention"},
+    ),
+    ("04_feed_forward_attention.ipynb", "sequence_pooling_model", models.sequence_pooling_model, {"pooling": "mean"}),
+    (
+        "04_feed_forward_attention.ipynb",
+        "sequence_pooling_model",
+        models.sequence_pooling_model,
+        {"pooling": "attention", "score_activation": None},
+    ),
+    ("05_dot_product_attention.ipynb", "query_document_model", models.query_document_model, {"head": "compare"}),
+    ("05_dot_product_attention.ipynb", "query_document_model", models.query_document_model, {"head": "average"}),
+    ("05_dot_product_attention.ipynb", "reversal_model", models.reversal_model, {"length": 8, "vocab_size": 10}),
+]
+
+
+def notebook_function(notebook, name, **names):
+    """The function `name` as defined in a code cell of `notebook` (only its own source is run).
+
+    It sees `keras`, `ah` and `np`, plus `names` (other globals the function uses).
+    """
+    cells = json.loads((NOTEBOOKS / notebook).read_text(encoding="utf-8"))["cells"]
+    for cell in cells:
+        if cell["cell_type"] != "code":
+            continue
+        source = "".join(cell["source"])
+        for node in ast.parse(source).body:
+            if isinstance(node, ast.FunctionDef) and node.name == name:
+                namespace = {"keras": keras, "ah": ah, "np": np, **names}
+                exec(compile(ast.Module([node], type_ignores=[]), notebook, "exec"), namespace)
+                return namespace[name]
+    raise AssertionError(f"{notebook} defines no function {name!r} in a code cell")
+
+
+def model_config(model):
+    """The model's config with layer names replaced by their position: Keras numbers the names of
+    layers it creates itself ("not_equal", "not_equal_1", ...) across models."""
+    config = model.get_config()
+    text = json.dumps(config, sort_keys=True)
+    names = [layer["name"] for layer in config["layers"]]
+    for index, name in sorted(enumerate(names), key=lambda item: -len(item[1])):
+        text = text.replace(json.dumps(name), json.dumps(f"<layer {index}>"))
+    return json.loads(text)
+
+
+def compile_config(model):
+    """The compile settings, without the optimizer's automatic name ("adam", "adam_1", ...)."""
+    config = model.get_compile_config()
+    config["optimizer"]["config"].pop("name")
+    return config
+
+
+@pytest.mark.parametrize(
+    ("notebook", "name", "package_builder", "kwargs"),
+    CASES,
+    ids=[f"{notebook[:2]}-{name}-{'-'.join(map(str, kwargs.values()))}" for notebook, name, _, kwargs in CASES],
+)
+def test_notebook_and_package_build_the_same_model(notebook, name, package_builder, kwargs):
+    from_notebook = notebook_function(notebook, name)(**kwargs)
+    from_package = package_builder(**kwargs)
+    assert model_config(from_notebook) == model_config(from_package)
+    assert compile_config(from_notebook) == compile_config(from_package)
+    assert [w.shape for w in from_notebook.weights] == [w.shape for w in from_package.weights]

@@ -1,0 +1,96 @@
+"""The trained models shipped for notebook 07: they load safely, match the builders, and are packaged."""
+
+import inspect
+import json
+import tomllib
+import zipfile
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from attention_helpers import data, gan, pretrained
+from attention_helpers.layers import SelfAttention2D
+
+ROOT = Path(__file__).resolve().parent.parent
+KERAS_FILES = [name for name in pretrained.FILES.values() if name.endswith(".keras")]
+
+
+def _structure(model):
+    """Layer classes and weight shapes, in order: what must agree between a builder and a shipped file."""
+    return [(type(layer).__name__, [tuple(w.shape) for w in layer.weights]) for layer in model.layers]
+
+
+def test_files_are_small_and_hold_only_config_and_weights():
+    sizes = {name: (pretrained.FOLDER / name).stat().st_size for name in pretrained.FILES.values()}
+    assert sum(sizes.values()) < 600_000, sizes  # well under 1 MB together
+    for name in KERAS_FILES:
+        with zipfile.ZipFile(pretrained.FOLDER / name) as archive:
+            # A .keras archive: JSON config and metadata, HDF5 weights; nothing pickled, no code.
+            assert sorted(archive.namelist()) == ["config.json", "metadata.json", "model.weights.h5"]
+            assert "__lambda__" not in archive.read("config.json").decode()
+
+
+def test_loader_keeps_safe_mode_on():
+    source = inspect.getsource(pretrained)
+    assert "safe_mode=True" in source and "safe_mode=False" not in source
+
+
+@pytest.mark.parametrize("attention", [True, False])
+def test_shipped_gan_matches_the_builders(attention):
+    shipped = pretrained.load_sagan_digits(attention=attention)
+    generator = shipped["generator"]
+    assert _structure(generator) == _structure(gan.build_generator(attention=attention))
+    layers = [layer for layer in generator.layers if isinstance(layer, SelfAttention2D)]
+    assert len(layers) == int(attention)  # the package's registered class, not a stand-in
+    images = generator.predict(np.zeros((2, gan.LATENT_DIM), "float32"), verbose=0)
+    assert images.shape == (2, 16, 16, 1) and np.all(np.abs(images) <= 1.0)
+    if attention:
+        discriminator = shipped["discriminator"]
+        assert _structure(discriminator) == _structure(gan.build_discriminator())
+        assert discriminator.get_layer("attention").spectral_normalization
+    else:
+        assert shipped["discriminator"] is None
+
+
+def test_shipped_classifier_matches_its_builder_and_reads_held_out_digits():
+    classifier = pretrained.load_digits_classifier()
+    assert _structure(classifier) == _structure(gan.build_classifier())
+    images, labels = data.digits(16)
+    history = pretrained.load_history()
+    n_train = history["config"]["n_train"]
+    accuracy = np.mean(classifier.predict(images[n_train:], verbose=0).argmax(axis=1) == labels[n_train:])
+    assert accuracy > 0.9  # 297 digits it never saw
+
+
+def test_history_records_gamma_from_zero_and_both_losses():
+    history = pretrained.load_history()
+    config = history["config"]
+    steps = history["step"]
+    assert steps[0] == 0 and steps[-1] == config["steps"] and np.all(np.diff(steps) == config["record_every"])
+    for key in ("generator_gamma", "discriminator_gamma", "generator_loss", "discriminator_loss"):
+        assert len(history[key]) == len(steps)
+    assert history["generator_gamma"][0] == history["discriminator_gamma"][0] == 0.0
+    assert history["generator_loss"][0] is None and all(np.isfinite(history["generator_loss"][1:]))
+    # The shipped generator's gamma is the last one recorded.
+    gamma = float(pretrained.load_sagan_digits()["generator"].get_layer("attention").gamma.numpy())
+    assert gamma == pytest.approx(history["generator_gamma"][-1], rel=1e-3)
+    plain = pretrained.load_history(attention=False)
+    assert set(plain["generator_gamma"]) == {None} and plain["config"] == config
+    with pytest.raises(TypeError, match="`attention` must be True or False"):
+        pretrained.load_history(attention="yes")
+
+
+def test_pyproject_ships_the_files_as_package_data():
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    patterns = config["tool"]["setuptools"]["package-data"]["attention_helpers.pretrained"]
+    for name in pretrained.FILES.values():
+        assert any(Path(name).match(pattern) for pattern in patterns), name
+    assert json.loads((pretrained.FOLDER / pretrained.FILES["history"]).read_text())  # plain JSON
+
+
+def test_loading_needs_no_custom_objects_argument():
+    # The registered SelfAttention2D is found by name; Keras's own loader with safe_mode on works too.
+    model = keras.saving.load_model(pretrained.FOLDER / pretrained.FILES["generator"], compile=False, safe_mode=True)
+    assert isinstance(model.get_layer("attention"), SelfAttention2D)
