@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from attention_helpers._validation import check_index, check_int, check_seed
+from attention_helpers._validation import check_bool, check_index, check_int, check_seed
 
 
 def dense_task(n, dims=32, target_index=1, seed=None):
@@ -193,54 +193,134 @@ def reversal_task(n, length=8, vocab_size=10, seed=None):
     return source, source[:, ::-1].copy()
 
 
-def two_objects_task(n, size=12, object_size=3, min_distance=6, distractors=3, seed=None):
-    """Images with two marked squares far apart; the label says whether they are equally bright.
+def two_objects_task(
+    n,
+    size=12,
+    object_size=3,
+    min_distance=6,
+    distractors=3,
+    colours=None,
+    twin_probability=0.0,
+    seed=None,
+    return_objects=False,
+):
+    """Images with two marked squares far apart; the label says whether they look the same.
 
-    Each `size × size` image has two channels. Channel 0 holds brightness: two *marked* squares
-    (`object_size` wide, top-left corners at least `min_distance` apart in Chebyshev distance, so no
-    small convolution sees both) and `distractors` unmarked squares of random brightness. Channel 1
-    is 1 on the marked squares only. The first marked square's brightness is drawn from U(0.3, 1);
-    the second has the same brightness (label 1) or one 0.25 to 0.5 away (label 0). Averaging the
-    image does not answer the question (the distractors blur it): a pixel of one marked square has
-    to find the other.
+    Each `size × size` image holds two *marked* squares (`object_size` wide, top-left corners at
+    least `min_distance` apart in Chebyshev distance, so no small convolution sees both) and
+    `distractors` unmarked squares. No two squares overlap or touch: at least one background pixel
+    separates any two, so every pixel belongs to one object at most (and a 2×2 pooling cell aligned
+    on even pixels never covers two objects). The last channel is the *marker*: 1 on the marked
+    squares only. The label is 1 when the two marked squares look the same, 0 when they differ:
+
+    - `colours=None`: 2 channels, brightness and marker. The first marked square's brightness is
+      drawn from U(0.3, 1), like a distractor's; the second has the same brightness (label 1) or
+      one 0.25 to 0.5 away (label 0).
+    - `colours=K` (K >= 2): K + 1 channels, a one-hot colour (channels 0 to K - 1) and the marker.
+      The first marked square's colour is drawn uniformly, like a distractor's; the second has the
+      same colour (label 1) or one of the K - 1 others (label 0).
+
+    With probability `twin_probability` a distractor is a *twin*: it copies the brightness or
+    colour of one of the marked squares (either, with equal chance), so what a square looks like
+    does not tell whether it is marked. Averaging the image does not answer the question (the
+    distractors blur it): a pixel of one marked square has to find the other.
+
+    Args:
+        n: number of images (>= 1).
+        size: image height and width (>= 4).
+        object_size: side of every square, in [1, size // 2].
+        min_distance: least Chebyshev distance between the marked squares' top-left corners, in
+            [object_size + 1, size - object_size].
+        distractors: number of unmarked squares (>= 0); they must fit (else a ValueError).
+        colours: None for brightness, or the number of colours K (>= 2).
+        twin_probability: chance, in [0, 1], that a distractor copies a marked square.
+        seed: None or a non-negative int.
+        return_objects: also return which object each pixel belongs to.
 
     Returns:
-        `(images, y, corners)`: float32 `(n, size, size, 2)`, float32 `(n, 1)`, and int32 `(n, 2, 2)`
-        with the (row, column) of each marked square's top-left corner.
+        `(images, y, corners)`: float32 `(n, size, size, channels)`, float32 `(n, 1)`, and int32
+        `(n, 2, 2)` with the (row, column) of each marked square's top-left corner. With
+        `return_objects`, also int32 `objects` `(n, size, size)`: 0 for background, 1 and 2 for the
+        first and second marked square, 3, 4, ... for the distractors.
+
+    Example:
+        >>> images, y, corners, objects = two_objects_task(4, colours=3, seed=0, return_objects=True)
+        >>> images.shape, objects.max()
+        ((4, 12, 12, 4), 5)
     """
     n = check_int("n", n, minimum=1)
     size = check_int("size", size, minimum=4)
     object_size = check_int("object_size", object_size, minimum=1, maximum=size // 2)
-    min_distance = check_int("min_distance", min_distance, minimum=object_size, maximum=size - object_size)
+    min_distance = check_int("min_distance", min_distance, minimum=object_size + 1, maximum=size - object_size)
     distractors = check_int("distractors", distractors, minimum=0)
+    colours = None if colours is None else check_int("colours", colours, minimum=2)
+    if isinstance(twin_probability, bool) or not isinstance(twin_probability, (int, float)):
+        raise TypeError(
+            f"`twin_probability` must be a number in [0, 1]. Received: twin_probability={twin_probability!r}"
+        )
+    if not 0.0 <= twin_probability <= 1.0:
+        raise ValueError(f"`twin_probability` must be in [0, 1]. Received: twin_probability={twin_probability!r}")
+    return_objects = check_bool("return_objects", return_objects)
     rng = np.random.default_rng(check_seed(seed))
-    images = np.zeros((n, size, size, 2), np.float32)
+    channels = 2 if colours is None else colours + 1
+    images = np.zeros((n, size, size, channels), np.float32)
+    objects = np.zeros((n, size, size), np.int32)
     y = rng.integers(0, 2, size=(n, 1)).astype(np.float32)
     corners = np.zeros((n, 2, 2), np.int32)
     last = size - object_size
+    apart = object_size + 1  # corners this far apart (Chebyshev) leave a background pixel between squares
+    grid = np.stack(np.meshgrid(np.arange(last + 1), np.arange(last + 1), indexing="ij"), axis=-1).reshape(-1, 2)
+    distance = np.max(np.abs(grid[:, None] - grid[None, :]), axis=-1)  # Chebyshev, between candidate corners
+    pairs = np.argwhere(distance >= min_distance)  # (first, second) corners far enough apart
+    clash = distance < apart  # squares at these two corners would overlap or touch
     for i in range(n):
-        while True:
-            a, b = rng.integers(0, last + 1, size=2), rng.integers(0, last + 1, size=2)
-            if np.max(np.abs(a - b)) >= min_distance:
+        for _attempt in range(100):  # a layout can leave no room for the last distractor: draw it again
+            placed = list(pairs[rng.integers(len(pairs))])
+            for _ in range(distractors):
+                clear = np.flatnonzero(~clash[placed].any(axis=0))
+                if clear.size == 0:
+                    break
+                placed.append(clear[rng.integers(clear.size)])
+            if len(placed) == 2 + distractors:
                 break
-        for _ in range(distractors):  # drawn first, so the marked squares are painted over them
-            r, c = rng.integers(0, last + 1, size=2)
-            images[i, r : r + object_size, c : c + object_size, 0] = rng.uniform(0.3, 1.0)
-        first = rng.uniform(0.3, 1.0)
-        if y[i, 0] == 1:
-            second = first
         else:
-            gap = rng.uniform(0.25, 0.5)
-            if first - gap >= 0.3:
-                second = first - gap
-            elif first + gap <= 1.0:
-                second = first + gap
-            else:  # no room for this gap either way: go as far as the range allows (at least 0.35)
-                second = 0.3 if first - 0.3 >= 1.0 - first else 1.0
-        for (r, c), value in ((a, first), (b, second)):
-            images[i, r : r + object_size, c : c + object_size] = (value, 1.0)
-        corners[i] = (a, b)
+            raise ValueError(
+                f"{distractors} distractors do not fit in a {size}×{size} image with {object_size}×{object_size} "
+                f"squares kept apart. Received: distractors={distractors}, size={size}, object_size={object_size}"
+            )
+        placed = grid[placed]
+        looks = _two_looks(rng, y[i, 0] == 1, colours)
+        for _ in range(distractors):
+            twin = rng.random() < twin_probability
+            looks.append(looks[rng.integers(2)] if twin else _two_looks(rng, False, colours)[0])
+        for k, ((r, c), look) in enumerate(zip(placed, looks)):
+            window = (i, slice(r, r + object_size), slice(c, c + object_size))
+            if colours is None:
+                images[(*window, 0)] = look
+            else:
+                images[(*window, look)] = 1.0
+            images[(*window, channels - 1)] = 1.0 if k < 2 else 0.0
+            objects[window] = k + 1
+        corners[i] = placed[:2]
+    if return_objects:
+        return images, y, corners, objects
     return images, y, corners
+
+
+def _two_looks(rng, same, colours):
+    """Brightness (colours=None) or colour index of the two marked squares: the same, or clearly not."""
+    if colours is not None:
+        first = int(rng.integers(colours))
+        return [first, first if same else (first + int(rng.integers(1, colours))) % colours]
+    first = rng.uniform(0.3, 1.0)
+    if same:
+        return [first, first]
+    gap = rng.uniform(0.25, 0.5)
+    if first - gap >= 0.3:
+        return [first, first - gap]
+    if first + gap <= 1.0:
+        return [first, first + gap]
+    return [first, 0.3 if first - 0.3 >= 1.0 - first else 1.0]  # no room either way: as far as the range allows
 
 
 def upsample2x_bilinear(images):

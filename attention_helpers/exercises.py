@@ -348,6 +348,116 @@ def check_attention_argmax_pixel(answer, attention_row, width):
     return _report(False, f"{tuple(answer)} is not it. Take np.argmax of the flat row, then divmod(index, width).")
 
 
+#: Notebook 06 asks this fraction of the marked query pixels to look more at the other marked
+#: square than at any distractor, with full keys (its main claim) and with pooled keys (its exercise),
+#: and this test accuracy of the models.
+OTHER_OBJECT_FRACTION = 0.8
+POOLED_ACCURACY = 0.9
+
+
+def _attention_per_object(beta, objects):
+    """How much of each query's attention lands on each object: `(n, queries, objects.max() + 1)`.
+
+    Args:
+        beta: attention `(n, H*W, keys)` with keys = H·W (one per pixel) or ⌈H/2⌉·⌈W/2⌉ (one per
+            2×2 cell, as `SelfAttention2D(pool_keys_values=True)` gives).
+        objects: `(n, H, W)` integer map, 0 for background (as `two_objects_task(..., return_objects=True)`).
+
+    Column k sums the weights on the keys of object k (column 0: the background). With pooled keys
+    a cell counts for the object it covers: in `two_objects_task` no 2×2 cell covers two objects.
+    """
+    objects = np.asarray(objects)
+    n, height, width = objects.shape
+    if beta.shape[-1] != height * width:  # one key per 2×2 cell: pad to even sides, take each cell's object
+        padded = np.pad(objects, ((0, 0), (0, height % 2), (0, width % 2)))
+        objects = padded.reshape(n, (height + 1) // 2, 2, (width + 1) // 2, 2).max(axis=(2, 4))
+    one_hot = np.eye(int(objects.max()) + 1)[objects.reshape(n, -1)]  # (n, keys, objects + 1)
+    return beta @ one_hot
+
+
+def _other_object_wins(beta, objects, marked=(1, 2)):
+    """For every query pixel inside a marked object: does the other marked object get more of its
+    attention than every other object (the distractors)? A flat boolean array, one per such pixel.
+    """
+    objects = np.asarray(objects)
+    mass = _attention_per_object(beta, objects)
+    queries = objects.reshape(len(objects), -1)
+    distractors = [k for k in range(1, mass.shape[-1]) if k not in marked]
+    wins = []
+    for me, other in (marked, marked[::-1]):
+        rows = mass[queries == me]  # (pixels of `me`, objects + 1)
+        best_distractor = rows[:, distractors].max(axis=1) if distractors else np.zeros(len(rows))
+        wins.append(rows[:, other] > best_distractor)
+    return np.concatenate(wins)
+
+
+def _attention_maps(model, attention, x):
+    """`attention`'s weights inside `model` on inputs `x`, averaged over heads: `(n, H*W, keys)`."""
+    import keras
+
+    features = keras.Model(model.input, attention.input)(x)  # what the attention layer reads
+    _, beta = attention(features, return_attention_scores=True)
+    return np.asarray(keras.ops.convert_to_numpy(beta)).mean(axis=1)
+
+
+def check_pooled_attention(model, x, y, objects):
+    """Exercise of notebook 06: SAGAN with pooled keys and values, trained and re-measured.
+
+    Your model must be the notebook's `build_model(pool_keys_values=True)`, trained like the
+    notebook's model. The check measures it on the test images: its accuracy, and the fraction of
+    query pixels inside a marked square whose attention on the other marked square beats their
+    attention on every distractor (each key is a 2×2 cell, which counts for the object it covers).
+
+    Args:
+        model: your trained `keras.Model`, with a `SelfAttention2D` layer named "attention".
+        x, y: the test images `(n, H, W, channels)` and labels `(n, 1)`.
+        objects: the test images' object map `(n, H, W)` (1 and 2: the marked squares).
+    """
+    if model is None:
+        return _missing("pooled_model")
+    from keras import ops
+
+    from attention_helpers.layers import SelfAttention2D
+
+    model = _model("pooled_model", model)
+    objects = np.asarray(objects)
+    x = np.asarray(x)
+    y = as_array("y", y, ndim=2)
+    if objects.ndim != 3 or x.shape[:3] != objects.shape or len(y) != len(x):
+        raise ValueError(
+            f"`x` `(n, H, W, channels)`, `y` `(n, 1)` and `objects` `(n, H, W)` must describe the same images. "
+            f"Received: x.shape={x.shape}, y.shape={y.shape}, objects.shape={objects.shape}"
+        )
+    attention = _layer(model, SelfAttention2D)
+    if attention is None:
+        return False
+    if not attention.pool_keys_values:
+        return _report(False, "its attention layer does not pool keys and values: build it with pool_keys_values=True.")
+    accuracy = float(np.mean((np.asarray(ops.convert_to_numpy(model(x))) > 0.5) == (y > 0.5)))
+    if accuracy < POOLED_ACCURACY:
+        return _report(
+            False,
+            f"its test accuracy is {accuracy:.2f} (needed: {POOLED_ACCURACY:g}). Train it like the notebook's "
+            "model: the same training images, epochs and batch size.",
+        )
+    beta = _attention_maps(model, attention, x)
+    height, width = objects.shape[1:]
+    fraction = float(_other_object_wins(beta, objects).mean())
+    if fraction < OTHER_OBJECT_FRACTION:
+        return _report(
+            False,
+            f"it answers well ({accuracy:.2f}), but only {fraction:.2f} of the marked query pixels look more at "
+            f"the other marked square than at every distractor (needed: {OTHER_OBJECT_FRACTION:g}): this run "
+            "found another way. Build and train it again (a new initialisation) and re-measure.",
+        )
+    return _report(
+        True,
+        f"with {beta.shape[-1]} keys instead of {height * width} (4× fewer scores), accuracy {accuracy:.2f}, and "
+        f"{fraction:.2f} of the marked query pixels still look more at the other marked square than at every "
+        "distractor; each key now stands for a 2×2 cell, so the map is coarser.",
+    )
+
+
 # Notebook 07 ---------------------------------------------------------------------------------------
 
 

@@ -7,7 +7,8 @@ from __future__ import annotations
 
 import matplotlib.pyplot as plt
 import numpy as np
-from matplotlib.colors import to_rgb
+from matplotlib.collections import LineCollection
+from matplotlib.colors import ListedColormap, Normalize, to_rgb
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
 
@@ -177,16 +178,135 @@ def plot_sequence_attention(weights, length=None, highlight=(), ax=None, title=N
     return fig, ax
 
 
-def plot_attention_map(image, attention_map, query=None, ax=None, title=None, alpha=0.9, cmap="autumn_r"):
+#: How `plot_attention_map` outlines regions, in the order the labels of `outlines` come: a thick
+#: solid cyan line first (the region the reader should look for), then dotted violet, dashed grey.
+OUTLINE_STYLES = (
+    {"color": "#00e5ff", "linestyle": "-", "linewidth": 2.5},
+    {"color": "#c77dff", "linestyle": ":", "linewidth": 2.0},
+    {"color": "#9e9e9e", "linestyle": "--", "linewidth": 1.5},
+    {"color": "#2ca02c", "linestyle": "-.", "linewidth": 1.5},
+)
+QUERY_COLOR = "#1f77b4"
+
+
+def attention_overlay_cmap(cmap="autumn_r", alpha=0.9):
+    """The overlay colormap of `plot_attention_map`: `cmap`'s colours, transparent at zero weight.
+
+    Opacity grows as the square root of the weight (so small weights stay visible), from 0 at
+    the bottom of the scale to `alpha` at the top. A colour bar drawn with this colormap over the
+    image's zero colour (black) shows exactly the colours drawn over the image's background.
+
+    Returns:
+        A `matplotlib.colors.ListedColormap` with 256 RGBA entries.
+    """
+    if isinstance(alpha, bool) or not isinstance(alpha, (int, float)) or not 0.0 < alpha <= 1.0:
+        raise ValueError(f"`alpha` must be a number in (0, 1]. Received: alpha={alpha!r}")
+    colours = plt.get_cmap(cmap)(np.linspace(0.0, 1.0, 256))
+    colours[:, 3] = alpha * np.linspace(0.0, 1.0, 256) ** 0.5
+    return ListedColormap(colours, name=f"{plt.get_cmap(cmap).name}_fading")
+
+
+def _masks(name, value, shape):
+    masks = list(value) if isinstance(value, (list, tuple)) else [value]
+    out = []
+    for mask in masks:
+        mask = np.asarray(mask)
+        if mask.shape != shape:
+            raise ValueError(
+                f"`outlines[{name!r}]` must hold masks of the image's shape {shape}. "
+                f"Received: a mask of shape {mask.shape}"
+            )
+        out.append(mask.astype(bool))
+    return out
+
+
+def _outline_segments(mask):
+    """The pixel edges between `mask` and the rest, as line segments in imshow coordinates."""
+    padded = np.pad(mask, 1)
+    segments = []
+    for row, col in np.argwhere(mask):
+        r, c = row + 1, col + 1  # in padded coordinates
+        top, bottom, left, right = row - 0.5, row + 0.5, col - 0.5, col + 0.5
+        if not padded[r - 1, c]:
+            segments.append([(left, top), (right, top)])
+        if not padded[r + 1, c]:
+            segments.append([(left, bottom), (right, bottom)])
+        if not padded[r, c - 1]:
+            segments.append([(left, top), (left, bottom)])
+        if not padded[r, c + 1]:
+            segments.append([(right, top), (right, bottom)])
+    return segments
+
+
+def draw_outlines(ax, outlines, styles=OUTLINE_STYLES):
+    """Outline regions on an image drawn with `imshow`, along pixel edges, one style per label.
+
+    Args:
+        ax: the Axes the image is drawn on.
+        outlines: dict from a label to a boolean `(H, W)` mask or a list of masks; the labels take
+            `styles` in order (a label with an empty list keeps its style's place).
+        styles: line styles (`LineCollection` keyword dicts), one per label; `OUTLINE_STYLES` by
+            default, or a selection of it, so that a region keeps its style from figure to figure.
+
+    Returns:
+        The legend handles of the labels that have a region, in order.
+    """
+    if not isinstance(outlines, dict):
+        raise TypeError(f"`outlines` must be a dict from a label to masks. Received: {type(outlines).__name__}")
+    if len(outlines) > len(styles):
+        raise ValueError(f"`outlines` can name at most {len(styles)} labels. Received: {len(outlines)}")
+    shown = []
+    for (label, masks), style in zip(outlines.items(), styles):
+        masks = list(masks) if isinstance(masks, (list, tuple)) else [masks]
+        segments = [segment for mask in masks for segment in _outline_segments(np.asarray(mask, bool))]
+        ax.add_collection(LineCollection(segments, **style))
+        shown.append(label if masks else None)
+    return _legend_handles(shown, query=False, styles=styles)
+
+
+def _legend_handles(labels, query, styles=OUTLINE_STYLES):
+    handles = [Line2D([], [], label=label, **style) for label, style in zip(labels, styles) if label]
+    if query:
+        handles.insert(0, Line2D([], [], marker="*", markersize=11, color=QUERY_COLOR, linestyle="none", label="query"))
+    return handles
+
+
+def plot_attention_map(
+    image,
+    attention_map,
+    query=None,
+    ax=None,
+    title=None,
+    vmax=None,
+    outlines=None,
+    colorbar=True,
+    legend=True,
+    alpha=0.9,
+    cmap="autumn_r",
+):
     """Overlay one query pixel's attention over all positions on the image it was computed from.
+
+    The image is drawn in grey (0 is black). The attention is drawn on top with
+    `attention_overlay_cmap(cmap, alpha)`: transparent at weight 0, more opaque and redder as the
+    weight grows, clipped at `vmax`. The colour bar uses the same colormap over black, so it shows
+    the colours exactly as drawn over the image's background.
 
     Args:
         image: `(H, W)` or `(H, W, channels)`; the first channel is drawn in grey.
         attention_map: `(H, W)` weights (the query's row of the attention matrix, reshaped).
-        query: optional `(row, column)` of the query pixel, drawn as a star.
+        query: optional `(row, column)` of the query pixel, drawn as a blue star.
         ax: matplotlib Axes or None.
         title: optional title.
-        alpha: opacity of the overlay where the weight is largest (it fades to 0 with the weight).
+        vmax: the weight drawn fully opaque, top of the colour bar; None for this map's largest
+            weight. Pass the same `vmax` to every panel that should share one colour scale.
+        outlines: optional dict from a label to a boolean `(H, W)` mask or a list of masks; each
+            region is outlined along its pixel edges, each label in its own style
+            (`OUTLINE_STYLES`, in order), and named in a legend below the axes. A label with an
+            empty list keeps its style's place and is left out of the legend.
+        colorbar: draw a colour bar beside the axes (False when a figure shares one,
+            `attention_map_colorbar`).
+        legend: name the outlined regions and the query in a legend below the axes.
+        alpha: opacity of the overlay at `vmax`.
         cmap: colormap of the overlay.
 
     Returns:
@@ -201,29 +321,123 @@ def plot_attention_map(image, attention_map, query=None, ax=None, title=None, al
             f"`attention_map` must have the image's height and width {image.shape[:2]}. "
             f"Received: attention_map.shape={attention_map.shape}"
         )
+    if vmax is None:
+        vmax = float(attention_map.max()) or 1.0
+    elif isinstance(vmax, bool) or not isinstance(vmax, (int, float)) or not vmax > 0:
+        raise ValueError(f"`vmax` must be a number > 0 (or None). Received: vmax={vmax!r}")
+    if outlines is not None and not isinstance(outlines, dict):
+        raise TypeError(f"`outlines` must be a dict from a label to masks. Received: {type(outlines).__name__}")
+    outlines = {label: _masks(label, masks, image.shape) for label, masks in (outlines or {}).items()}
     if ax is None:
-        fig, ax = plt.subplots(figsize=(3.2, 3.2))
+        fig, ax = plt.subplots(figsize=(3.6 if colorbar else 3.0, 3.4 if legend and (outlines or query) else 3.0))
     else:
         fig = ax.figure
-    ax.imshow(image, cmap="gray", vmin=0, vmax=max(1.0, float(image.max())))
-    # Opacity follows the weight, so the image stays visible where the query does not look.
-    top = float(attention_map.max()) or 1.0
-    norm = plt.Normalize(vmin=0.0, vmax=top)
-    colours = plt.get_cmap(cmap)(norm(attention_map))
-    colours[..., 3] = alpha * np.clip(attention_map / top, 0.0, 1.0) ** 0.5
-    ax.imshow(colours)
-    overlay = plt.cm.ScalarMappable(norm=norm, cmap=cmap)
+    ax.imshow(image, cmap="gray", vmin=0, vmax=max(1.0, float(image.max())), interpolation="nearest")
+    overlay = ax.imshow(
+        attention_map,
+        cmap=attention_overlay_cmap(cmap, alpha),
+        norm=Normalize(vmin=0.0, vmax=float(vmax), clip=True),
+        interpolation="nearest",
+    )
+    draw_outlines(ax, outlines)
     if query is not None:
         row = check_index("query[0]", query[0], image.shape[0], "height")
         col = check_index("query[1]", query[1], image.shape[1], "width")
-        ax.plot(col, row, marker="*", markersize=14, color="#1f77b4", markeredgecolor="white")
+        ax.plot(col, row, marker="*", markersize=14, color=QUERY_COLOR, markeredgecolor="white", linestyle="none")
+    handles = _legend_handles([label if masks else None for label, masks in outlines.items()], query is not None)
     ax.set_xticks([])
     ax.set_yticks([])
     ax.grid(False)
-    fig.colorbar(overlay, ax=ax, shrink=0.8, label="attention weight")
+    if colorbar:
+        attention_map_colorbar(overlay, ax)
+    if legend and handles:
+        ax.legend(handles=handles, loc="upper center", bbox_to_anchor=(0.5, -0.02), ncol=2, frameon=False, fontsize=8)
     if title:
         ax.set_title(title)
     return fig, ax
+
+
+def attention_map_colorbar(overlay, ax, label="attention weight"):
+    """One colour bar for `plot_attention_map` overlays, drawn over black like the image's background.
+
+    Args:
+        overlay: the overlay image of a panel (`ax.get_images()[-1]` after `plot_attention_map`).
+        ax: the Axes (or list of Axes) the colour bar belongs to; space is taken from them.
+        label: the colour bar's label.
+
+    Returns:
+        The `matplotlib.colorbar.Colorbar`.
+    """
+    if isinstance(ax, plt.Axes):
+        fig = ax.figure
+    else:
+        ax = list(np.ravel(ax))
+        fig = ax[0].figure
+    bar = fig.colorbar(overlay, ax=ax, shrink=0.8, label=label)
+    bar.ax.set_facecolor("black")  # transparent weights show the image's zero colour, as over the background
+    return bar
+
+
+def plot_attention_maps(images, attention_maps, queries=None, titles=None, outlines=None, vmax=None, suptitle=None):
+    """A row of `plot_attention_map` panels with one colour scale, one colour bar and one legend.
+
+    Args:
+        images: `(k, H, W)` or `(k, H, W, channels)`.
+        attention_maps: `(k, H, W)`.
+        queries: None or k `(row, column)` pairs.
+        titles: None or k titles.
+        outlines: None or k dicts as in `plot_attention_map`, with the same labels in the same order
+            (so that each label keeps one style across the panels).
+        vmax: the shared top of the colour scale; None for the largest weight of all the maps.
+        suptitle: title of the figure.
+
+    Returns:
+        `(fig, axes)`, `axes` a 1-D array of k Axes.
+    """
+    images = as_array("images", images, min_ndim=3)
+    attention_maps = as_array("attention_maps", attention_maps, ndim=3)
+    k = len(attention_maps)
+    if len(images) != k or k == 0:
+        raise ValueError(
+            f"`images` and `attention_maps` must hold the same number (>= 1) of panels. "
+            f"Received: {len(images)} images and {k} attention maps"
+        )
+    for name, value in (("queries", queries), ("titles", titles), ("outlines", outlines)):
+        if value is not None and len(value) != k:
+            raise ValueError(f"`{name}` must have one entry per panel ({k}). Received: {len(value)} entries")
+    labels = [list(panel) for panel in outlines] if outlines is not None else [[]]
+    if any(panel != labels[0] for panel in labels):
+        raise ValueError(f"every panel's `outlines` must have the same labels in the same order. Received: {labels}")
+    vmax = float(attention_maps.max()) or 1.0 if vmax is None else vmax
+    fig, axes = plt.subplots(1, k, figsize=(2.6 * k + 1.0, 3.4), squeeze=False, layout="constrained")
+    axes = axes[0]
+    for i, ax in enumerate(axes):
+        plot_attention_map(
+            images[i],
+            attention_maps[i],
+            query=None if queries is None else queries[i],
+            ax=ax,
+            title=None if titles is None else titles[i],
+            vmax=vmax,
+            outlines=None if outlines is None else outlines[i],
+            colorbar=False,
+            legend=False,
+        )
+    attention_map_colorbar(axes[0].get_images()[-1], axes)
+    shown = (
+        [
+            label if any(len(_masks(label, panel[label], images.shape[1:3])) for panel in outlines) else None
+            for label in labels[0]
+        ]
+        if outlines is not None
+        else []
+    )
+    handles = _legend_handles(shown, queries is not None)
+    if handles:
+        fig.legend(handles=handles, loc="outside lower center", ncol=len(handles), frameon=False, fontsize=9)
+    if suptitle:
+        fig.suptitle(suptitle)
+    return fig, axes
 
 
 def plot_image_grid(images, labels=None, columns=10, ax=None, title=None, vmin=-1.0, vmax=1.0):

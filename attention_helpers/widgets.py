@@ -246,9 +246,14 @@ class AttentionMapExplorer:
             keys = H*W (one key per pixel), or ceil(H/2)*ceil(W/2) for keys and values max-pooled
             2×2 (`SelfAttention2D(pool_keys_values=True)`): then each key stands for a 2×2 block of
             pixels, and every pixel of the block shows that key's weight.
+        objects: optional `(n, H, W)` integer object map (0 = background), for example from
+            `two_objects_task(..., return_objects=True)`: the objects are outlined, the marked ones
+            other than the query's in a solid line, the query's own object dotted, the rest dashed.
+        marked: the object ids that count as marked.
+        vmax: top of the colour scale shared by every view; None for each view's largest weight.
     """
 
-    def __init__(self, images, attention):
+    def __init__(self, images, attention, objects=None, marked=(1, 2), vmax=None):
         self.images = as_array("images", images, ndim=4)
         self.attention = as_array("attention", attention, ndim=3)
         n, height, width = self.images.shape[:3]
@@ -260,6 +265,16 @@ class AttentionMapExplorer:
                 f"{self.images.shape}. Received: attention.shape={self.attention.shape}"
             )
         self.pooled_keys = self.attention.shape[2] != height * width
+        self.objects = None
+        if objects is not None:
+            self.objects = np.asarray(objects)
+            if self.objects.shape != (n, height, width):
+                raise ValueError(
+                    f"`objects` must have shape (n, H, W) = {(n, height, width)}. "
+                    f"Received: objects.shape={self.objects.shape}"
+                )
+        self.marked = tuple(int(k) for k in marked)
+        self.vmax = vmax
 
     def update(self, index, row, col):
         """The `(H, W)` attention map of pixel (row, col) in image `index`."""
@@ -273,6 +288,19 @@ class AttentionMapExplorer:
         blocks = weights.reshape(-(-height // 2), -(-width // 2))  # one weight per 2×2 block of pixels
         return np.repeat(np.repeat(blocks, 2, axis=0), 2, axis=1)[:height, :width]
 
+    def outlines(self, index, row, col):
+        """The regions `draw` outlines for this query: {label: [masks]}, in `OUTLINE_STYLES` order."""
+        if self.objects is None:
+            return None
+        objects = self.objects[index]
+        own = int(objects[row, col])
+        ids = [int(k) for k in np.unique(objects) if k != 0 and k != own]
+        return {
+            "other marked object": [objects == k for k in ids if k in self.marked],
+            "query's own object": [objects == own] if own else [],
+            "unmarked objects": [objects == k for k in ids if k not in self.marked],
+        }
+
     def draw(self, index=0, row=0, col=0):
         from attention_helpers.plotting import plot_attention_map
 
@@ -281,6 +309,8 @@ class AttentionMapExplorer:
             self.update(index, row, col),
             query=(row, col),
             title=f"image {index}, query pixel ({row}, {col})",
+            vmax=self.vmax,
+            outlines=self.outlines(index, row, col),
         )
         return fig
 

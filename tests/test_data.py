@@ -186,6 +186,7 @@ def test_two_objects_task_marks_two_distant_squares_and_labels_equal_brightness(
         assert marked[r0 : r0 + 3, c0 : c0 + 3].all() and marked[r1 : r1 + 3, c1 : c1 + 3].all()
         assert marked.sum() == 18  # exactly the two squares
         assert np.ptp(first) == 0 and np.ptp(second) == 0  # uniform brightness per square
+        assert (images[i, :, :, 0] > 0).sum() == 5 * 9  # two marked squares and three whole distractors
         same = bool(np.isclose(first[0, 0], second[0, 0]))
         assert same == bool(y[i, 0])
         if not same:
@@ -194,11 +195,89 @@ def test_two_objects_task_marks_two_distant_squares_and_labels_equal_brightness(
     np.testing.assert_array_equal(two_objects_task(5, seed=1)[0], two_objects_task(5, seed=1)[0])
 
 
+def test_two_objects_task_objects_map_names_every_square_and_squares_never_touch():
+    images, _, corners, objects = two_objects_task(200, distractors=3, seed=3, return_objects=True)
+    assert objects.shape == (200, 12, 12) and objects.dtype == np.int32
+    np.testing.assert_array_equal(two_objects_task(200, distractors=3, seed=3)[0], images)  # same draws
+    for i in range(200):
+        for k, (r, c) in enumerate(corners[i], start=1):
+            assert (objects[i, r : r + 3, c : c + 3] == k).all()
+        np.testing.assert_array_equal(objects[i] > 0, images[i, :, :, 0] > 0)
+        np.testing.assert_array_equal(np.isin(objects[i], (1, 2)), images[i, :, :, 1] == 1)
+        for k in range(1, 6):
+            rows, cols = np.nonzero(objects[i] == k)
+            assert rows.size == 9 and np.ptp(rows) == 2 and np.ptp(cols) == 2  # one whole 3×3 square
+            assert np.ptp(images[i, rows, cols, 0]) == 0
+            # a background ring: the 5×5 window around the square holds no other object
+            window = objects[i, max(rows.min() - 1, 0) : rows.max() + 2, max(cols.min() - 1, 0) : cols.max() + 2]
+            assert set(np.unique(window)) <= {0, k}
+        # so no 2×2 pooling cell (aligned on even pixels) covers two objects
+        cells = objects[i].reshape(6, 2, 6, 2).transpose(0, 2, 1, 3).reshape(36, 4)
+        assert all(len(set(cell) - {0}) <= 1 for cell in cells.tolist())
+
+
+def test_two_objects_task_with_colours_labels_equal_colours_and_marks_the_last_channel():
+    images, y, corners, objects = two_objects_task(
+        300, size=10, object_size=2, min_distance=5, colours=3, seed=0, return_objects=True
+    )
+    assert images.shape == (300, 10, 10, 4) and images.dtype == np.float32
+    colour = images[..., :3]
+    np.testing.assert_array_equal(colour.sum(axis=-1), objects > 0)  # one-hot on every square, 0 elsewhere
+    np.testing.assert_array_equal(images[..., 3], np.isin(objects, (1, 2)))  # the marker
+    for i in range(300):
+        (r0, c0), (r1, c1) = corners[i]
+        assert max(abs(r0 - r1), abs(c0 - c1)) >= 5
+        first, second = colour[i, r0, c0].argmax(), colour[i, r1, c1].argmax()
+        assert (first == second) == bool(y[i, 0])
+        for k in range(1, 6):
+            assert np.ptp(colour[i][objects[i] == k], axis=0).max() == 0  # one colour per square
+    assert 0.4 < y.mean() < 0.6
+    firsts = colour[np.arange(300), corners[:, 0, 0], corners[:, 0, 1]].argmax(axis=-1)
+    assert set(np.unique(firsts)) == {0, 1, 2}
+
+
+@pytest.mark.parametrize("colours", [None, 3])
+def test_two_objects_task_twins_copy_a_marked_square(colours):
+    def looks(images, objects, i, k):
+        pixels = images[i][objects[i] == k][:, :-1]  # every channel but the marker
+        return tuple(pixels[0])
+
+    images, _, _, objects = two_objects_task(200, colours=colours, twin_probability=1.0, seed=4, return_objects=True)
+    for i in range(200):
+        marked = {looks(images, objects, i, 1), looks(images, objects, i, 2)}
+        assert all(looks(images, objects, i, k) in marked for k in (3, 4, 5))
+    images, _, _, objects = two_objects_task(200, colours=colours, twin_probability=0.0, seed=4, return_objects=True)
+    copies = [
+        looks(images, objects, i, k) in {looks(images, objects, i, 1), looks(images, objects, i, 2)}
+        for i in range(200)
+        for k in (3, 4, 5)
+    ]
+    expected = 0.0 if colours is None else 0.5  # by chance only: 1 or 2 of 3 colours
+    assert abs(np.mean(copies) - expected) < 0.1
+
+
+def test_two_objects_task_without_distractors_and_with_too_many():
+    images, _, _, objects = two_objects_task(20, distractors=0, seed=0, return_objects=True)
+    assert objects.max() == 2 and (images[:, :, :, 0] > 0).sum() == 20 * 18
+    with pytest.raises(ValueError, match=r"12 distractors do not fit in a 12×12 image with 3×3 squares kept apart"):
+        two_objects_task(2, distractors=12, seed=0)
+
+
 def test_two_objects_task_rejects_bad_arguments():
     with pytest.raises(ValueError, match=r"`min_distance` must be <= 9. Received: min_distance=10"):
         two_objects_task(3, size=12, min_distance=10)
+    with pytest.raises(ValueError, match=r"`min_distance` must be >= 4. Received: min_distance=3"):
+        two_objects_task(3, size=12, min_distance=3)
     with pytest.raises(ValueError, match=r"`object_size` must be <= 6"):
         two_objects_task(3, size=12, object_size=7)
+    with pytest.raises(TypeError, match=r"`return_objects` must be True or False. Received: return_objects=1"):
+        two_objects_task(3, return_objects=1)
+    with pytest.raises(ValueError, match=r"`colours` must be >= 2. Received: colours=1"):
+        two_objects_task(3, colours=1)
+    with pytest.raises(ValueError, match=r"`twin_probability` must be in \[0, 1\]. Received: twin_probability=1.5"):
+        two_objects_task(3, twin_probability=1.5)
+    with pytest.raises(TypeError, match=r"`twin_probability` must be a number in \[0, 1\]"):
+        two_objects_task(3, twin_probability="half")
 
 
 def test_digits_are_the_scikit_learn_images_scaled_to_plus_minus_one():

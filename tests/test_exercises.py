@@ -330,3 +330,99 @@ def test_without_positions_rejects_bad_shapes():
         exercises.check_without_positions(lambda x: x, source, target, 1.0)
     with pytest.raises(ValueError, match=r"`target` must have the shape of `source`"):
         exercises.check_without_positions(lambda x: _one_hot(x), source, target[:, :2], 1.0)
+
+
+# Notebook 06 ---------------------------------------------------------------------------------------
+
+
+def _two_objects_4x4():
+    """One 4×4 image: marked pixels (0, 0) and (3, 3), a distractor at (0, 3); one object per 2×2 cell."""
+    objects = np.zeros((1, 4, 4), np.int32)
+    objects[0, 0, 0], objects[0, 3, 3], objects[0, 0, 3] = 1, 2, 3
+    return objects
+
+
+def _pooled_beta(target_cell_of):
+    """Attention (1, 16, 4): each query puts 0.7 on `target_cell_of(query)` and 0.1 on the other cells."""
+    beta = np.full((1, 16, 4), 0.1)
+    for query in range(16):
+        beta[0, query, target_cell_of(query)] = 0.7
+    return beta
+
+
+def _tiny_model(pool_keys_values=True, name="attention"):
+    import keras
+
+    from attention_helpers.layers import SelfAttention2D
+
+    inputs = keras.Input(shape=(4, 4, 2))
+    attended = SelfAttention2D(pool_keys_values=pool_keys_values, gamma_initializer=0.5, name=name)(inputs)
+    outputs = keras.layers.Dense(1, activation="sigmoid")(keras.layers.GlobalAveragePooling2D()(attended))
+    return keras.Model(inputs, outputs)
+
+
+def _answers_of(model, x):
+    """Labels that `model` gets all right: its own thresholded predictions."""
+    import keras
+
+    return (keras.ops.convert_to_numpy(model(x)) > 0.5).astype("float32")
+
+
+def test_attention_per_object_and_other_object_wins_with_full_keys():
+    objects = np.zeros((1, 3, 4), np.int32)
+    objects[0, 0, :2], objects[0, 2, 2:], objects[0, 1, 3] = 1, 2, 3  # two marked pairs of pixels, one distractor
+    beta = np.zeros((1, 12, 12))
+    beta[0, :, 11] = 0.6  # every query looks at (2, 3), a pixel of object 2 ...
+    beta[0, :, 7] = 0.4  # ... and at the distractor (1, 3)
+    np.testing.assert_allclose(exercises._attention_per_object(beta, objects)[0, 0], [0.0, 0.0, 0.6, 0.4])
+    # object 1's two pixels see object 2 beat the distractor; object 2's two pixels see nothing on object 1
+    np.testing.assert_array_equal(exercises._other_object_wins(beta, objects), [True, True, False, False])
+
+
+def test_other_object_wins_with_pooled_keys_counts_each_cell_for_its_object():
+    beta = _pooled_beta(lambda q: 3 if q == 0 else 1)  # query (0, 0) looks at cell 3 (object 2), others at cell 1
+    mass = exercises._attention_per_object(beta, _two_objects_4x4())
+    np.testing.assert_allclose(mass[0, 0], [0.1, 0.1, 0.7, 0.1])  # background, object 1, 2, 3
+    np.testing.assert_array_equal(exercises._other_object_wins(beta, _two_objects_4x4()), [True, False])
+
+
+def test_pooled_attention_check_reads_the_maps_of_the_model_itself():
+    model = _tiny_model()
+    x = np.random.default_rng(0).random((3, 4, 4, 2)).astype("float32")
+    beta = exercises._attention_maps(model, model.get_layer("attention"), x)
+    assert beta.shape == (3, 16, 4)
+    np.testing.assert_allclose(beta.sum(axis=-1), 1.0, atol=1e-5)
+    _, expected = model.get_layer("attention")(x, return_attention_scores=True)
+    np.testing.assert_allclose(beta, np.asarray(expected)[:, 0], atol=1e-6)
+
+
+def test_pooled_attention_check_accepts_a_trained_pooled_model_whose_maps_find_the_other_square(capsys, monkeypatch):
+    model, objects = _tiny_model(), _two_objects_4x4()
+    x = np.random.default_rng(1).random((1, 4, 4, 2)).astype("float32")
+    monkeypatch.setattr(exercises, "_attention_maps", lambda *_: _pooled_beta(lambda q: 3 if q == 0 else 0))
+    assert exercises.check_pooled_attention(model, x, _answers_of(model, x), objects)
+    out = capsys.readouterr().out
+    assert out.startswith("✓ Correct") and "with 4 keys instead of 16" in out and "1.00 of the marked" in out
+
+
+def test_pooled_attention_check_says_what_is_wrong(capsys, monkeypatch):
+    model, objects = _tiny_model(), _two_objects_4x4()
+    x = np.random.default_rng(1).random((1, 4, 4, 2)).astype("float32")
+    right = _answers_of(model, x)
+    assert not exercises.check_pooled_attention(None, x, right, objects)
+    assert "`pooled_model` is None: fill in the YOUR CODE part" in capsys.readouterr().out
+    full = _tiny_model(pool_keys_values=False)
+    assert not exercises.check_pooled_attention(full, x, _answers_of(full, x), objects)
+    assert "does not pool keys and values: build it with pool_keys_values=True" in capsys.readouterr().out
+    unnamed = _tiny_model(name="self_attention")
+    assert not exercises.check_pooled_attention(unnamed, x, right, objects)
+    assert "no layer named 'attention'" in capsys.readouterr().out
+    assert not exercises.check_pooled_attention(model, x, 1 - right, objects)  # every answer wrong: untrained
+    assert "its test accuracy is 0.00 (needed: 0.9). Train it like the notebook's model" in capsys.readouterr().out
+    monkeypatch.setattr(exercises, "_attention_maps", lambda *_: _pooled_beta(lambda q: 1))  # all on the distractor
+    assert not exercises.check_pooled_attention(model, x, right, objects)
+    assert "only 0.00 of the marked query pixels" in capsys.readouterr().out
+    with pytest.raises(TypeError, match=r"`pooled_model` must be a keras.Model"):
+        exercises.check_pooled_attention("model", x, right, objects)
+    with pytest.raises(ValueError, match=r"must describe the same images"):
+        exercises.check_pooled_attention(model, x, right, objects[:, :3])

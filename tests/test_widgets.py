@@ -110,6 +110,47 @@ def test_attention_map_explorer_spreads_pooled_keys_over_their_blocks():
     assert explorer.draw(0, 1, 2).axes
 
 
+def test_attention_map_explorer_outlines_objects_by_role_on_one_scale():
+    import matplotlib.pyplot as plt
+
+    from attention_helpers.data import two_objects_task
+    from attention_helpers.plotting import OUTLINE_STYLES
+    from attention_helpers.widgets import AttentionMapExplorer
+
+    images, _, corners, objects = two_objects_task(2, seed=0, return_objects=True)
+    attention = np.full((2, 144, 144), 1 / 144)
+    explorer = AttentionMapExplorer(images, attention, objects=objects, vmax=0.05)
+    (r, c), _ = corners[1]
+    regions = explorer.outlines(1, r, c)  # a query on the first marked square
+    assert list(regions) == ["other marked object", "query's own object", "unmarked objects"]
+    np.testing.assert_array_equal(regions["other marked object"][0], objects[1] == 2)
+    np.testing.assert_array_equal(regions["query's own object"][0], objects[1] == 1)
+    assert len(regions["unmarked objects"]) == 3
+    background = np.argwhere(objects[1] == 0)[0]
+    assert explorer.outlines(1, *background)["query's own object"] == []
+    fig = explorer.draw(1, r, c)
+    ax = fig.axes[0]
+    assert ax.get_images()[1].get_clim() == (0.0, 0.05)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == [
+        "query",
+        "other marked object",
+        "query's own object",
+        "unmarked objects",
+    ]
+    np.testing.assert_allclose(
+        ax.collections[0].get_color()[0], plt.matplotlib.colors.to_rgba(OUTLINE_STYLES[0]["color"])
+    )
+    fig = explorer.draw(1, *background)  # no own object: the others keep their styles
+    ax = fig.axes[0]
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["query", "other marked object", "unmarked objects"]
+    assert (
+        ax.collections[-1].get_linestyle()
+        == plt.matplotlib.collections.LineCollection([], linestyle=OUTLINE_STYLES[2]["linestyle"]).get_linestyle()
+    )
+    with pytest.raises(ValueError, match=r"`objects` must have shape \(n, H, W\) = \(2, 12, 12\)"):
+        AttentionMapExplorer(images, attention, objects=objects[:1])
+
+
 def test_retrain_buttons_draw_for_the_slider_value():
     import matplotlib.pyplot as plt
 
