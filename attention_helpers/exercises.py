@@ -529,11 +529,12 @@ def check_without_positions(model, source, target, accuracy):
         model: your model trained without position information; called on int tokens `(n, steps)`,
             it returns class probabilities `(n, steps, classes)`.
         source, target: the test set, int `(n, steps)` each.
-        accuracy: the token accuracy you measured (the fraction of steps whose class is right).
+        accuracy: the pair accuracy you measured: the fraction of test steps whose class is right,
+            that is, both tokens of the (pointed, mirrored) pair at once (not one token alone).
 
     It checks that the model cannot see positions (permuting the input steps permutes its outputs
     the same way), that it was trained (it does better than twice the 1/classes of a blind guess),
-    and that your figure is the model's token accuracy on `source` and `target`.
+    and that your figure is the model's pair accuracy on `source` and `target`.
     """
     if model is None:
         return _missing("model")
@@ -563,17 +564,18 @@ def check_without_positions(model, source, target, accuracy):
     if measured < 2 / classes:
         return _report(
             False,
-            f"your model's token accuracy is {measured:.3f}, no better than a blind guess (1/{classes}). "
+            f"your model's pair accuracy is {measured:.3f}, no better than a blind guess (1/{classes}). "
             "Did you train it before measuring?",
         )
     if abs(value - measured) > 0.01:
         return _report(
             False,
-            f"{value:.3f} is not this model's token accuracy on the test set ({measured:.3f}): compare "
-            "argmax(model(source), axis=-1) with target at every step and take the mean.",
+            f"{value:.3f} is not this model's pair accuracy on the test set ({measured:.3f}): compare "
+            "argmax(model(source), axis=-1), the predicted class (pair), with target at every step and take "
+            "the mean.",
         )
     return _report(
         True,
         "without positions the model is permutation-equivariant, so it cannot tell which step it is "
-        f"answering for; it reaches {measured:.2f} token accuracy.",
+        f"answering for; it gets the pair (both tokens) right at {measured:.2f} of the test steps.",
     )

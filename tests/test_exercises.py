@@ -285,7 +285,9 @@ def _tokens_and_target():
 def test_without_positions_accepts_a_trained_equivariant_model(capsys):
     source, target = _tokens_and_target()
     assert exercises.check_without_positions(lambda x: _one_hot((3 * x) % 16), source, target, 1.0)
-    assert capsys.readouterr().out.startswith("✓ Correct: without positions")
+    out = capsys.readouterr().out
+    assert out.startswith("✓ Correct: without positions")
+    assert "the pair (both tokens) right at 1.00 of the test steps" in out  # the pair, not one token
 
 
 @pytest.mark.parametrize(
@@ -295,7 +297,7 @@ def test_without_positions_accepts_a_trained_equivariant_model(capsys):
         (lambda x: _one_hot((3 * x) % 16), None, "`accuracy` is None: fill in the YOUR CODE part"),
         (lambda x: _one_hot((3 * x + np.arange(x.shape[1])) % 16), 1.0, "your model still knows positions"),
         (lambda x: _one_hot(np.full(x.shape, 15)), 0.0, "no better than a blind guess (1/16)"),
-        (lambda x: _one_hot((3 * x) % 16), 0.5, "0.500 is not this model's token accuracy on the test set (1.000)"),
+        (lambda x: _one_hot((3 * x) % 16), 0.5, "0.500 is not this model's pair accuracy on the test set (1.000)"),
     ],
 )
 def test_without_positions_explains_wrong_answers(capsys, model, accuracy, hint):
