@@ -3,6 +3,7 @@
 
     python scripts/train_sagan_digits.py                   # writes attention_helpers/pretrained/
     python scripts/train_sagan_digits.py --out /tmp/check  # somewhere else, e.g. to compare two runs
+    python scripts/train_sagan_digits.py --extra-seeds 1 2 # run-to-run variance: sagan_digits_seeds.json
 
 It trains, with the builders, hinge losses and TTUR optimizers of `attention_helpers.gan`:
 
@@ -18,8 +19,18 @@ the same machine write the same bytes: the .keras files are rewritten without th
 fixed zip timestamps, and with Keras's `shared_object_id` (a Python `id()`, different in every
 process) renumbered 1, 2, ...
 
+With `--extra-seeds`, it trains nothing it ships: it trains both GANs again with each extra seed
+(everything else the same: data, steps, batch size, learning rates), judges every generator (the
+shipped seed-0 ones, read from `--out`, and the extra ones) with the shipped classifier on the
+same 2,000 noise vectors, and writes `sagan_digits_seeds.json`: for each variant and training seed,
+the classifier's figures (`ah.gan.classifier_figures`) and the final γ of both attention blocks.
+The extra runs' weights are not saved. That file measures what one training run per variant
+cannot: how much the figures change from one training run to the next.
+
 Run time: 515 s and 580 s (wall) for two runs on this project's 2-core machine while it was shared
 with other jobs, about 7 minutes of CPU time each; most of it is the GAN with attention.
+`--extra-seeds 1 2` took 1,021 s (wall, under `nice`, on the same shared machine): 486 s and 343 s
+for the GAN with attention, 82 s and 95 s without.
 
 Why the discriminator's last Dense has no spectral normalisation: in prototype runs (noise of length
 32 and 64 channels in the discriminator's second convolution, otherwise these networks; samples
@@ -51,6 +62,8 @@ STEPS = 4000  # GAN training steps (one discriminator and one generator update e
 RECORD_EVERY = 25  # steps between two records of gamma and the losses
 N_TRAIN = 1500  # the first 1,500 digits (scikit-learn's order) train both; the last 297 are held out
 CLASSIFIER_EPOCHS = 20
+N_JUDGE = 2000  # generated digits per generator in sagan_digits_seeds.json
+JUDGE_SEED = 12345  # the noise they are drawn from, the same for every generator
 
 
 def save_reproducibly(model, path):
@@ -135,16 +148,81 @@ def rounded(values):
     return [None if v is None else float(f"{v:.4g}") for v in values]
 
 
+def judge(generator, classifier):
+    """The classifier's figures for `N_JUDGE` samples drawn with `JUDGE_SEED`, as plain JSON values."""
+    figures = ah.gan.classifier_figures(ah.gan.generate(classifier, ah.gan.sample(generator, N_JUDGE, JUDGE_SEED)))
+    return {"confident": figures["confident"], "classes": figures["classes"], "counts": figures["counts"].tolist()}
+
+
+def final_gamma(model):
+    return float(f"{float(model.get_layer('attention').gamma.numpy()):.4g}")
+
+
+def train_extra_seeds(out, seeds, images, steps):
+    """Train both GANs with each of `seeds`, judge them and the shipped seed-0 ones, write the JSON."""
+    from attention_helpers import pretrained
+
+    classifier = ah.gan.build_classifier()  # the shipped classifier, read from `out`
+    classifier.set_weights(pretrained._load_from(out, "classifier").get_weights())
+    runs = {"with_attention": {}, "without_attention": {}}
+    for attention in (True, False):
+        variant = "with_attention" if attention else "without_attention"
+        name = "generator" if attention else "generator_without_attention"
+        shipped = pretrained._load_from(out, name)
+        runs[variant][str(SEED)] = judge(shipped, classifier)
+        if attention:
+            runs[variant][str(SEED)]["generator_gamma"] = final_gamma(shipped)
+            discriminator = pretrained._load_from(out, "discriminator")
+            runs[variant][str(SEED)]["discriminator_gamma"] = final_gamma(discriminator)
+        for seed in seeds:
+            began = time.perf_counter()
+            generator, discriminator, _ = train_gan(attention, images, steps, seed)
+            runs[variant][str(seed)] = judge(generator, classifier)
+            if attention:
+                runs[variant][str(seed)]["generator_gamma"] = final_gamma(generator)
+                runs[variant][str(seed)]["discriminator_gamma"] = final_gamma(discriminator)
+            figures = runs[variant][str(seed)]
+            print(
+                f"GAN {'with' if attention else 'without'} attention, seed {seed}: {steps} steps in "
+                f"{time.perf_counter() - began:.0f} s; confident {figures['confident']:.3f}, "
+                f"classes {figures['classes']}"
+            )
+    config = {
+        "seeds": [SEED, *seeds],
+        "steps": steps,
+        "n_samples": N_JUDGE,
+        "noise_seed": JUDGE_SEED,
+        "confidence": ah.gan.CONFIDENCE,
+        "class_share": ah.gan.CLASS_SHARE,
+    }
+    path = out / "sagan_digits_seeds.json"
+    path.write_text(json.dumps({"config": config, **runs}, indent=1, sort_keys=True) + "\n")
+    return path
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "attention_helpers" / "pretrained")
     parser.add_argument("--steps", type=int, default=STEPS)
+    parser.add_argument(
+        "--extra-seeds",
+        type=int,
+        nargs="+",
+        metavar="SEED",
+        help="train both GANs with these seeds too and write only sagan_digits_seeds.json (see above)",
+    )
     args = parser.parse_args(argv)
     start = time.perf_counter()
     ah.setup_notebook(seed=SEED)
     args.out.mkdir(parents=True, exist_ok=True)
     images, labels = ah.data.digits(16)  # unshuffled: the split does not depend on any seed
     train_images, train_labels = images[:N_TRAIN], labels[:N_TRAIN]
+    if args.extra_seeds:
+        if SEED in args.extra_seeds:
+            parser.error(f"seed {SEED} is the shipped run; --extra-seeds takes others")
+        path = train_extra_seeds(args.out, args.extra_seeds, train_images, args.steps)
+        print(f"wrote {args.out.name}/{path.name} in {time.perf_counter() - start:.0f} s (run time, this machine)")
+        return
 
     histories = {}
     for attention in (True, False):

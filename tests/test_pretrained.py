@@ -82,6 +82,35 @@ def test_history_records_gamma_from_zero_and_both_losses():
         pretrained.load_history(attention="yes")
 
 
+def test_seed_figures_cover_three_training_runs_of_each_variant():
+    figures = pretrained.load_seed_figures()
+    config = figures["config"]
+    assert config["seeds"] == [0, 1, 2] and config["steps"] == pretrained.load_history()["config"]["steps"]
+    assert (config["confidence"], config["class_share"]) == (gan.CONFIDENCE, gan.CLASS_SHARE)
+    for variant in ("with_attention", "without_attention"):
+        assert sorted(figures[variant]) == config["seeds"]
+        for run in figures[variant].values():
+            # counts hold the confident samples, so they add up to the confident fraction of n_samples
+            assert sum(run["counts"]) == round(run["confident"] * config["n_samples"]) and len(run["counts"]) == 10
+            assert ("generator_gamma" in run) == (variant == "with_attention")
+
+
+@pytest.mark.parametrize("attention", [True, False])
+def test_seed_figures_of_seed_0_are_the_shipped_generators(attention):
+    # Seed 0 is the shipped run: judging the shipped files again on the recorded noise gives the
+    # recorded figures (up to a sample or two whose top probability sits at the threshold on another CPU).
+    figures = pretrained.load_seed_figures()
+    config = figures["config"]
+    recorded = figures["with_attention" if attention else "without_attention"][0]
+    generator = pretrained.load_sagan_digits(attention=attention)["generator"]
+    images = gan.sample(generator, config["n_samples"], seed=config["noise_seed"])
+    got = gan.classifier_figures(gan.generate(pretrained.load_digits_classifier(), images))
+    assert got["confident"] == pytest.approx(recorded["confident"], abs=2 / config["n_samples"])
+    assert got["classes"] == recorded["classes"]
+    if attention:
+        assert recorded["generator_gamma"] == pytest.approx(pretrained.load_history()["generator_gamma"][-1], rel=1e-3)
+
+
 def test_pyproject_ships_the_files_as_package_data():
     config = tomllib.loads((ROOT / "pyproject.toml").read_text())
     patterns = config["tool"]["setuptools"]["package-data"]["attention_helpers.pretrained"]

@@ -21,15 +21,21 @@ FILES = {
     "generator_without_attention": "sagan_digits_generator_without_attention.keras",
     "classifier": "digits_classifier.keras",
     "history": "sagan_digits_history.json",
+    "seeds": "sagan_digits_seeds.json",
 }
 
 
 def _load(name):
+    return _load_from(FOLDER, name)
+
+
+def _load_from(folder, name):
+    """The model `FILES[name]` from `folder` (the training script reads freshly written files)."""
     import keras
 
     import attention_helpers.layers  # noqa: F401 (registers SelfAttention2D for deserialization)
 
-    return keras.saving.load_model(FOLDER / FILES[name], compile=False, safe_mode=True)
+    return keras.saving.load_model(Path(folder) / FILES[name], compile=False, safe_mode=True)
 
 
 def load_sagan_digits(attention=True):
@@ -78,3 +84,23 @@ def load_history(attention=True):
     history = dict(histories["with_attention" if attention else "without_attention"])
     history["config"] = histories["config"]
     return history
+
+
+def load_seed_figures():
+    """The classifier's figures for both GANs trained with seeds 0 (shipped), 1 and 2: run-to-run variance.
+
+    `scripts/train_sagan_digits.py --extra-seeds 1 2` trained both GANs again with each extra seed
+    (only the seed changes: initial weights, noise and batch order) and judged every generator with
+    the shipped classifier on the same noise; the extra runs' weights are not shipped.
+
+    Returns:
+        dict with `with_attention` and `without_attention`, each `{seed: figures}` with int seeds
+        and figures a dict of `confident` (fraction), `classes`, `counts` (list of 10), plus the final
+        `generator_gamma` and `discriminator_gamma` with attention; and `config` (`seeds`, `steps`,
+        `n_samples`, `noise_seed`, `confidence`, `class_share`).
+    """
+    figures = json.loads((FOLDER / FILES["seeds"]).read_text())
+    return {
+        key: value if key == "config" else {int(seed): run for seed, run in value.items()}
+        for key, value in figures.items()
+    }
