@@ -349,10 +349,12 @@ def check_attention_argmax_pixel(answer, attention_row, width):
 
 
 #: Notebook 06 asks this fraction of the marked query pixels to look more at the other marked
-#: square than at any distractor, with full keys (its main claim) and with pooled keys (its exercise),
-#: and this test accuracy of the models.
+#: square than at any distractor (its main claim, with full keys). Its exercise reports the same
+#: fraction for pooled keys and grades the model's test accuracy: over setup seeds, pooled models
+#: trained like the notebook's reach at least 0.92 accuracy, while their fraction ranges from
+#: about 0.4 to 1.0 from one training run to the next.
 OTHER_OBJECT_FRACTION = 0.8
-POOLED_ACCURACY = 0.9
+POOLED_ACCURACY = 0.85
 
 
 def _attention_per_object(beta, objects):
@@ -404,9 +406,12 @@ def check_pooled_attention(model, x, y, objects):
     """Exercise of notebook 06: SAGAN with pooled keys and values, trained and re-measured.
 
     Your model must be the notebook's `build_model(pool_keys_values=True)`, trained like the
-    notebook's model. The check measures it on the test images: its accuracy, and the fraction of
-    query pixels inside a marked square whose attention on the other marked square beats their
-    attention on every distractor (each key is a 2×2 cell, which counts for the object it covers).
+    notebook's model. The check grades what you control: the layer pools its keys and values, and
+    the trained model answers the test images (accuracy at least `POOLED_ACCURACY`). It then measures
+    the maps and tells you what it found: the fraction of query pixels inside a marked square whose
+    attention on the other marked square beats their attention on every distractor (each key is a
+    2×2 cell, which counts for the object it covers). That fraction is reported, not graded: with
+    pooled keys, some training runs answer just as well with maps that spread over the distractors.
 
     Args:
         model: your trained `keras.Model`, with a `SelfAttention2D` layer named "attention".
@@ -443,18 +448,20 @@ def check_pooled_attention(model, x, y, objects):
     beta = _attention_maps(model, attention, x)
     height, width = objects.shape[1:]
     fraction = float(_other_object_wins(beta, objects).mean())
+    keys = f"with {beta.shape[-1]} keys instead of {height * width} (4× fewer scores), accuracy {accuracy:.2f}"
     if fraction < OTHER_OBJECT_FRACTION:
         return _report(
-            False,
-            f"it answers well ({accuracy:.2f}), but only {fraction:.2f} of the marked query pixels look more at "
-            f"the other marked square than at every distractor (needed: {OTHER_OBJECT_FRACTION:g}): this run "
-            "found another way. Build and train it again (a new initialisation) and re-measure.",
+            True,
+            f"{keys}, but only {fraction:.2f} of the marked query pixels look more at the other marked square "
+            f"than at every distractor (the full model: section 4). This run answers as well with other maps: "
+            "the same accuracy, different attention, as section 7 warned. Train it again (a new "
+            "initialisation) and compare the fraction.",
         )
     return _report(
         True,
-        f"with {beta.shape[-1]} keys instead of {height * width} (4× fewer scores), accuracy {accuracy:.2f}, and "
-        f"{fraction:.2f} of the marked query pixels still look more at the other marked square than at every "
-        "distractor; each key now stands for a 2×2 cell, so the map is coarser.",
+        f"{keys}, and {fraction:.2f} of the marked query pixels still look more at the other marked square than "
+        "at every distractor; each key now stands for a 2×2 cell, so the map is coarser. Another training run "
+        "can find other maps: train it again and compare the fraction.",
     )
 
 
