@@ -19,6 +19,10 @@ the same machine write the same bytes: the .keras files are rewritten without th
 fixed zip timestamps, and with Keras's `shared_object_id` (a Python `id()`, different in every
 process) renumbered 1, 2, ...
 
+Keras reads files written by an older Keras, not always those of a newer one, so the shipped files
+are then rewritten, weights unchanged, with the oldest Keras the package supports (the `colab`
+profile's): `python scripts/resave_pretrained.py --oldest .envs/colab/bin/python`.
+
 With `--extra-seeds`, it trains nothing it ships: it trains both GANs again with each extra seed
 (everything else the same: data, steps, batch size, learning rates), judges every generator (the
 shipped seed-0 ones, read from `--out`, and the extra ones) with the shipped classifier on the

@@ -32,6 +32,16 @@ def test_files_are_small_and_hold_only_config_and_weights():
             assert "__lambda__" not in archive.read("config.json").decode()
 
 
+def test_files_are_written_by_the_oldest_supported_keras():
+    # Keras reads files of an older Keras, not always those of a newer one (3.13 rejects 3.15's
+    # `input_axes` and `renorm` keys): scripts/resave_pretrained.py writes them with the lower bound.
+    dependencies = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]["dependencies"]
+    lowest = next(d for d in dependencies if d.startswith("keras>=")).split(">=")[1].split(",")[0]
+    for name in KERAS_FILES:
+        with zipfile.ZipFile(pretrained.FOLDER / name) as archive:
+            assert json.loads(archive.read("metadata.json"))["keras_version"] == lowest, name
+
+
 def test_loader_keeps_safe_mode_on():
     source = inspect.getsource(pretrained)
     assert "safe_mode=True" in source and "safe_mode=False" not in source

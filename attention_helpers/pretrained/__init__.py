@@ -1,10 +1,11 @@
 """Trained models that ship inside the package (notebook 07), in Keras's `.keras` format.
 
 `scripts/train_sagan_digits.py` writes every file in this folder, deterministically; see its
-docstring for what it trains and how long it takes. Loading uses `keras.saving.load_model` with
-`safe_mode=True`: a `.keras` file holds a JSON config and the weights (HDF5), no pickle, and the
-only custom class it names is the package's registered `SelfAttention2D`, so loading executes no
-code from the file.
+docstring for what it trains and how long it takes; `scripts/resave_pretrained.py` then rewrites the
+`.keras` files with the oldest Keras the package supports, so that every supported Keras loads them.
+Loading uses `keras.saving.load_model` with `safe_mode=True`: a `.keras` file holds a JSON config
+and the weights (HDF5), no pickle, and the only custom class it names is the package's registered
+`SelfAttention2D`, so loading executes no code from the file.
 """
 
 from __future__ import annotations
