@@ -81,6 +81,20 @@ def test_import_is_light_and_setup_is_quiet_and_deterministic():
     assert unexpected_stderr(result.stderr) == [], result.stderr
 
 
+def test_setup_keeps_scikit_learn_out_of_the_keras_import_but_importable():
+    result = _run(
+        """
+        import sys
+        import attention_helpers as ah
+        ah.setup_notebook(seed=0)
+        assert "keras" in sys.modules and "sklearn" not in sys.modules, "Keras imported scikit-learn"
+        images, labels = ah.data.digits(8)  # scikit-learn's digits: importable after setup
+        assert images.shape == (1797, 8, 8, 1) and "sklearn" in sys.modules
+        """
+    )
+    assert result.returncode == 0, result.stderr
+
+
 def test_notebook_outputs_of_setup_are_one_stable_line():
     nb = nbformat.v4.new_notebook(
         cells=[nbformat.v4.new_code_cell("import attention_helpers as ah\nah.setup_notebook(seed=3)")]
