@@ -16,6 +16,11 @@ from attention_helpers.layers import (
     TemporalAttention,
 )
 
+#: Batches per call of Keras's compiled training step. The updates are the same, batch by batch, as
+#: with one batch per call; for models this small most of a step's time is the call itself, so this
+#: makes `fit` about a third faster on one CPU.
+STEPS_PER_EXECUTION = 32
+
 
 def dense_attention_model(dims=32, hidden=64, learning_rate=1e-2):
     """DenseAttention → Dense(relu) → Dense(1, sigmoid), compiled for binary classification.
@@ -34,6 +39,7 @@ def dense_attention_model(dims=32, hidden=64, learning_rate=1e-2):
         optimizer=keras.optimizers.Adam(learning_rate),
         loss="binary_crossentropy",
         metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION,
     )
     return model
 
@@ -61,6 +67,7 @@ def _compile_binary(model, learning_rate):
         optimizer=keras.optimizers.Adam(learning_rate),
         loss="binary_crossentropy",
         metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION,
     )
     return model
 
@@ -169,7 +176,7 @@ def sequence_pooling_model(pooling="attention", features=2, hidden=16, learning_
     head = keras.layers.Dense(hidden, activation="relu", name="head")(pooled)
     outputs = keras.layers.Dense(1, name="output")(head)
     model = keras.Model(inputs, outputs, name=f"{pooling}_pooling")
-    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate), loss="mse", steps_per_execution=STEPS_PER_EXECUTION)
     return model
 
 
@@ -235,6 +242,9 @@ def reversal_model(length=8, vocab_size=10, dim=32, learning_rate=1e-2):
     outputs = keras.layers.Dense(vocab_size, activation="softmax", name="next_token")(context)
     model = keras.Model(source, outputs, name="reversal_by_position")
     model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate), loss="sparse_categorical_crossentropy", metrics=["accuracy"]
+        optimizer=keras.optimizers.Adam(learning_rate),
+        loss="sparse_categorical_crossentropy",
+        metrics=["accuracy"],
+        steps_per_execution=STEPS_PER_EXECUTION,
     )
     return model
