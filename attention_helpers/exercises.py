@@ -136,8 +136,8 @@ def check_attention_without_bias(model, x, y, target_index):
     from attention_helpers.models import binary_accuracy
 
     if model is None:
-        return _missing("model")
-    model = _model("model", model)
+        return _missing("model_without_bias")
+    model = _model("model_without_bias", model)
     y = as_array("y", y, ndim=2)
     layer = _layer(model, DenseAttention)
     if layer is None:
@@ -182,8 +182,8 @@ def check_attention_without_memory(model, x, y, target_step):
     from attention_helpers.models import binary_accuracy
 
     if model is None:
-        return _missing("model")
-    model = _model("model", model)
+        return _missing("model_without_memory")
+    model = _model("model_without_memory", model)
     recurrent = [layer.name for layer in model.layers if isinstance(layer, keras.layers.RNN)]
     if recurrent:
         return _report(False, f"the model still has a recurrent layer ({recurrent}): replace it by a per-step Dense.")
@@ -218,8 +218,8 @@ def check_two_shared_vectors(model, x, y, target_steps, shared_accuracy):
     from attention_helpers.models import binary_accuracy
 
     if model is None:
-        return _missing("model")
-    model = _model("model", model)
+        return _missing("model_two_vectors")
+    model = _model("model_two_vectors", model)
     attention = [layer for layer in model.layers if isinstance(layer, TemporalAttention)]
     if any(not layer.shared for layer in attention):
         return _report(False, "one of your attention layers has shared=False: that is the per-dimension model.")
@@ -261,8 +261,8 @@ def check_unbounded_scores(model, x, y):
     from attention_helpers.layers import FeedForwardAttention
 
     if model is None:
-        return _missing("model")
-    model = _model("model", model)
+        return _missing("model_linear_score")
+    model = _model("model_linear_score", model)
     x = as_array("x", x, ndim=3)
     y = as_array("y", y, ndim=2)
     layer = _layer(model, FeedForwardAttention)
@@ -299,8 +299,8 @@ def check_causal_reversal(model, source, target):
     import keras
 
     if model is None:
-        return _missing("model")
-    model = _model("model", model)
+        return _missing("model_causal")
+    model = _model("model_causal", model)
     source = np.asarray(source)
     target = np.asarray(target)
     weights = _attention_weights(model, source)  # (n, output steps, input steps)
@@ -420,9 +420,8 @@ def check_pooled_attention(model, x, y, objects):
     """
     if model is None:
         return _missing("pooled_model")
-    from keras import ops
-
     from attention_helpers.layers import SelfAttention2D
+    from attention_helpers.models import binary_accuracy
 
     model = _model("pooled_model", model)
     objects = np.asarray(objects)
@@ -438,7 +437,7 @@ def check_pooled_attention(model, x, y, objects):
         return False
     if not attention.pool_keys_values:
         return _report(False, "its attention layer does not pool keys and values: build it with pool_keys_values=True.")
-    accuracy = float(np.mean((np.asarray(ops.convert_to_numpy(model(x))) > 0.5) == (y > 0.5)))
+    accuracy = binary_accuracy(model, x, y)
     if accuracy < POOLED_ACCURACY:
         return _report(
             False,
@@ -483,11 +482,11 @@ def check_full_keys_generator(generator, trained_generator, classifier, z):
         z: the noise `(n, latent_dim)` to sample both generators with.
     """
     if generator is None:
-        return _missing("generator")
+        return _missing("full_keys")
     from attention_helpers.gan import classifier_figures, generate
     from attention_helpers.layers import SelfAttention2D
 
-    generator = _model("generator", generator)
+    generator = _model("full_keys", generator)
     attention = _layer(generator, SelfAttention2D)
     if attention is None:
         return False
@@ -523,8 +522,8 @@ def _as_probabilities(model, tokens):
     output = np.asarray(ops.convert_to_numpy(model(tokens)))
     if output.ndim != 3 or output.shape[:2] != tokens.shape:
         raise ValueError(
-            f"`model` must return class probabilities of shape (n, steps, classes) with (n, steps) = {tokens.shape}. "
-            f"Received: shape {output.shape}"
+            "`no_position_model` must return class probabilities of shape (n, steps, classes) with (n, steps) = "
+            f"{tokens.shape}. Received: shape {output.shape}"
         )
     return output
 
@@ -544,8 +543,8 @@ def check_without_positions(model, source, target, accuracy):
     and that your figure is the model's pair accuracy on `source` and `target`.
     """
     if model is None:
-        return _missing("model")
-    value, failed = _number("accuracy", accuracy)
+        return _missing("no_position_model")
+    value, failed = _number("no_position_accuracy", accuracy)
     if failed is not None:
         return failed
     source = as_array("source", source, ndim=2).astype(np.int64)
@@ -554,9 +553,9 @@ def check_without_positions(model, source, target, accuracy):
         raise ValueError(
             f"`target` must have the shape of `source`, {source.shape}. Received: target.shape={target.shape}"
         )
-    sample = source[:64]
+    probabilities = _as_probabilities(model, source)
+    sample, outputs = source[:64], probabilities[:64]
     order = np.random.default_rng(0).permutation(source.shape[1])
-    outputs = _as_probabilities(model, sample)
     permuted = _as_probabilities(model, sample[:, order])
     gap = float(np.max(np.abs(permuted - outputs[:, order])))
     if gap > 1e-4:
@@ -565,7 +564,6 @@ def check_without_positions(model, source, target, accuracy):
             "your model still knows positions: permuting the input steps does not permute its outputs the same "
             f"way (largest difference {gap:.2f}). Build it without the position embedding.",
         )
-    probabilities = _as_probabilities(model, source)
     classes = probabilities.shape[-1]
     measured = float(np.mean(probabilities.argmax(axis=-1) == target))
     if measured < 2 / classes:

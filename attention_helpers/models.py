@@ -34,14 +34,7 @@ def dense_attention_model(dims=32, hidden=64, learning_rate=1e-2):
     weighted, _ = DenseAttention(name="attention")(inputs, return_attention_scores=True)
     features = keras.layers.Dense(hidden, activation="relu", name="hidden")(weighted)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(features)
-    model = keras.Model(inputs, outputs, name="dense_attention_model")
-    model.compile(
-        optimizer=keras.optimizers.Adam(learning_rate),
-        loss="binary_crossentropy",
-        metrics=["accuracy"],
-        steps_per_execution=STEPS_PER_EXECUTION,
-    )
-    return model
+    return _compile_binary(keras.Model(inputs, outputs, name="dense_attention_model"), learning_rate)
 
 
 def train_dense_task(target_index=1, dims=32, n_train=5000, n_test=1000, epochs=5, seed=0):

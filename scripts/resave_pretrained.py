@@ -75,9 +75,8 @@ def write(weights_file):
         path = FOLDER / FILES[name]
         keras.backend.clear_session()
         model = build(name)
-        classes = [type(layer).__name__ for layer in model.layers]
-        if classes != recorded_layer_classes(path):
-            recorded = recorded_layer_classes(path)
+        classes, recorded = [type(layer).__name__ for layer in model.layers], recorded_layer_classes(path)
+        if classes != recorded:
             raise SystemExit(f"{path.name}: the builder's layers {classes} are not the file's {recorded}")
         count = len(model.get_weights())
         model.set_weights([stored[f"{name}/{i}"] for i in range(count)])

@@ -93,7 +93,7 @@ def test_attention_without_bias(capsys):
     assert "train the model" in capsys.readouterr().out
     assert not exercises.check_attention_without_bias(None, x, y, 1)
     assert FILL_IN in capsys.readouterr().out
-    with pytest.raises(TypeError, match=r"`model` must be a keras.Model"):
+    with pytest.raises(TypeError, match=r"`model_without_bias` must be a keras.Model"):
         exercises.check_attention_without_bias("model", x, y, 1)
 
 
@@ -269,7 +269,7 @@ def test_full_keys_generator(capsys):
     out = capsys.readouterr().out
     assert out.startswith("✓ Correct") and "256 keys instead of 64" in out and "classes" in out
 
-    with pytest.raises(TypeError, match=r"`generator` must be a keras\.Model .*Received: generator of type str"):
+    with pytest.raises(TypeError, match=r"`full_keys` must be a keras\.Model .*Received: full_keys of type str"):
         exercises.check_full_keys_generator("generator", trained, classifier, z)
 
 
@@ -293,8 +293,8 @@ def test_without_positions_accepts_a_trained_equivariant_model(capsys):
 @pytest.mark.parametrize(
     ("model", "accuracy", "hint"),
     [
-        (None, 1.0, "`model` is None: fill in the YOUR CODE part"),
-        (lambda x: _one_hot((3 * x) % 16), None, "`accuracy` is None: fill in the YOUR CODE part"),
+        (None, 1.0, "`no_position_model` is None: fill in the YOUR CODE part"),
+        (lambda x: _one_hot((3 * x) % 16), None, "`no_position_accuracy` is None: fill in the YOUR CODE part"),
         (lambda x: _one_hot((3 * x + np.arange(x.shape[1])) % 16), 1.0, "your model still knows positions"),
         (lambda x: _one_hot(np.full(x.shape, 15)), 0.0, "no better than a blind guess (1/16)"),
         (lambda x: _one_hot((3 * x) % 16), 0.5, "0.500 is not this model's pair accuracy on the test set (1.000)"),

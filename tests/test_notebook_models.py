@@ -91,3 +91,21 @@ def test_notebook_and_package_build_the_same_model(notebook, name, package_build
     assert model_config(from_notebook) == model_config(from_package)
     assert compile_config(from_notebook) == compile_config(from_package)
     assert [w.shape for w in from_notebook.weights] == [w.shape for w in from_package.weights]
+
+
+def test_notebook_06_measures_attention_per_object_as_its_exercise_check_does():
+    """Notebook 06 writes its measurement out; `check_pooled_attention` grades with the package's copy."""
+    from attention_helpers import exercises
+
+    per_object = notebook_function("06_sagan_self_attention.ipynb", "attention_per_object")
+    wins = notebook_function("06_sagan_self_attention.ipynb", "other_square_wins", attention_per_object=per_object)
+    _, _, _, objects = ah.data.two_objects_task(
+        20, size=8, object_size=2, min_distance=4, distractors=3, colours=3, seed=0, return_objects=True
+    )
+    rng = np.random.default_rng(0)
+    for keys in (64, 16):  # one key per pixel, one per 2×2 cell (pooled)
+        beta = rng.dirichlet(np.full(keys, 0.3), size=(20, 64))  # (images, queries, keys), rows sum to 1
+        np.testing.assert_allclose(per_object(beta, objects), exercises._attention_per_object(beta, objects))
+        measured = wins(beta, objects)
+        assert 0 < measured.mean() < 1  # random maps: some queries find the other square, some do not
+        np.testing.assert_array_equal(measured, exercises._other_object_wins(beta, objects))

@@ -1,6 +1,5 @@
 """The trained models shipped for notebook 07: they load safely, match the builders, and are packaged."""
 
-import inspect
 import json
 import tomllib
 import zipfile
@@ -42,9 +41,18 @@ def test_files_are_written_by_the_oldest_supported_keras():
             assert json.loads(archive.read("metadata.json"))["keras_version"] == lowest, name
 
 
-def test_loader_keeps_safe_mode_on():
-    source = inspect.getsource(pretrained)
-    assert "safe_mode=True" in source and "safe_mode=False" not in source
+def test_loader_keeps_safe_mode_on(monkeypatch):
+    calls = []
+    real_load_model = keras.saving.load_model
+
+    def recording_load_model(*args, **kwargs):
+        calls.append(kwargs)
+        return real_load_model(*args, **kwargs)
+
+    monkeypatch.setattr(keras.saving, "load_model", recording_load_model)
+    pretrained.load_digits_classifier()
+    pretrained.load_sagan_digits(attention=True)
+    assert calls and all(call.get("safe_mode") is True for call in calls), calls
 
 
 @pytest.mark.parametrize("attention", [True, False])
