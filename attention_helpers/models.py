@@ -75,7 +75,8 @@ def lstm_attention_model(placement="before", steps=12, dims=2, units=16, learnin
       Dense layer read any state whatever its weight).
 
     The attention layer is named "attention" and its weights are output 1 ("attention/1"); the LSTM
-    is named "lstm". Notebook 02 builds the same model in a cell (a test checks they agree).
+    is named "lstm", unrolled (`unroll=True`: faster for the short sequences of notebook 02, more
+    memory for long ones). Notebook 02 builds the same model in a cell (a test checks they agree).
     """
     check_one_of("placement", placement, {"before", "after"})
     steps = check_int("steps", steps, minimum=2)
@@ -84,9 +85,9 @@ def lstm_attention_model(placement="before", steps=12, dims=2, units=16, learnin
     inputs = keras.Input(shape=(steps, dims), name="inputs")
     if placement == "before":
         weighted, _ = TemporalAttention(name="attention")(inputs, return_attention_scores=True)
-        features = keras.layers.LSTM(units, name="lstm")(weighted)
+        features = keras.layers.LSTM(units, unroll=True, name="lstm")(weighted)
     else:
-        states = keras.layers.LSTM(units, return_sequences=True, name="lstm")(inputs)
+        states = keras.layers.LSTM(units, return_sequences=True, unroll=True, name="lstm")(inputs)
         weighted, _ = TemporalAttention(shared=True, name="attention")(states, return_attention_scores=True)
         features = keras.layers.GlobalAveragePooling1D(name="pool")(weighted)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(features)

@@ -4,8 +4,9 @@
 A maintainer's tool, not part of the default test run (it executes every notebook five times).
 For setup seed k, the notebook's `ah.setup_notebook(seed=0)` becomes `seed=k` and every other
 `seed=N` argument in its code becomes `seed=N + 100·k`, so the data, the initial weights and the
-training order all change. Each run executes top to bottom in a fresh kernel; a failing assert
-stops it. Nothing is written back.
+training order all change. The exercises run with their solutions filled in (`scripts/solutions.py`),
+so each solution must pass its check for every seed too. Each run executes top to bottom in a fresh
+kernel; a failing assert stops it. Nothing is written back.
 
     python scripts/check_claims_across_seeds.py                  # every notebook, seeds 0-4
     python scripts/check_claims_across_seeds.py notebooks/06_sagan_self_attention.ipynb --seeds 3
@@ -27,6 +28,7 @@ import nbformat
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from execute_notebooks import NOTEBOOKS, ROOT, execute_notebook
+from solutions import solved
 
 SETUP_SEED = re.compile(r"(setup_notebook\(\s*seed\s*=\s*)\d+")
 DATA_SEED = re.compile(r"(?<![\w.])(seed\s*=\s*)(\d+)\b")
@@ -69,7 +71,7 @@ def failing_source_line(cell):
 
 
 def run_one(path, k, timeout):
-    nb = nbformat.read(path, as_version=4)
+    nb, _ = solved(nbformat.read(path, as_version=4))
     for cell in nb.cells:
         if cell.cell_type == "code":
             cell.source = shift_seeds(cell.source, k)
