@@ -88,6 +88,16 @@ def _cases(x):
                 x["query"], x["seq"], key=x["key"], attention_mask=x["attention_mask"], return_attention_scores=True
             ),
         ),
+        "multi_head_shared_mask": (  # one (Tq, Tv) attention mask for the whole batch, with a padding mask
+            layers.MultiHeadAttention(num_heads=2, key_dim=3, bias_initializer="random_normal"),
+            lambda layer: layer(
+                x["query"],
+                x["seq"],
+                value_mask=x["mask"],
+                attention_mask=x["attention_mask"][0],
+                return_attention_scores=True,
+            ),
+        ),
         **{
             f"transformer_{name}": (
                 layers.TransformerBlock(num_heads=2, key_dim=4, ff_dim=8, norm_first=norm_first),

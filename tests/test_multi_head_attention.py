@@ -1,3 +1,5 @@
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -153,6 +155,101 @@ def test_explicit_masks_equal_the_implicit_ones_and_the_output_keeps_the_query_m
     out = to_numpy(out)
     want = np.stack([out[b][keep_q[b]].mean(axis=0) for b in range(2)])
     np.testing.assert_allclose(to_numpy(pooled), want, rtol=1e-5, atol=1e-6)
+
+
+def _shared_mask_inputs():
+    """Query `(3, 4, 5)`, value `(3, 6, 7)` and one `(Tq, Tv) = (4, 6)` mask in which every query sees a key."""
+    mask = np.random.default_rng(2).random((4, 6)) > 0.5
+    mask[:, 0] = True
+    return random_array((3, 4, 5)), random_array((3, 6, 7), 1), mask
+
+
+@pytest.mark.parametrize("batch_axes", [(), (1,), (3,)], ids=["(Tq, Tv)", "(1, Tq, Tv)", "(batch, Tq, Tv)"])
+def test_attention_mask_broadcasts_over_the_batch_as_in_keras(batch_axes):
+    q, v, mask = _shared_mask_inputs()
+    given = np.broadcast_to(mask, (*batch_axes, 4, 6))
+    ours = MultiHeadAttention(num_heads=2, key_dim=3, bias_initializer="random_normal")
+    theirs = keras.layers.MultiHeadAttention(num_heads=2, key_dim=3, bias_initializer="random_normal")
+    ours(q, v)
+    theirs(q, v)
+    ours.set_weights(theirs.get_weights())
+    out, weights = (to_numpy(t) for t in ours(q, v, attention_mask=given, return_attention_scores=True))
+    explicit = np.broadcast_to(mask, (3, 4, 6))
+    want_out, want_weights = (to_numpy(t) for t in ours(q, v, attention_mask=explicit, return_attention_scores=True))
+    np.testing.assert_array_equal(weights, want_weights)
+    np.testing.assert_array_equal(out, want_out)
+    assert np.all(weights[np.broadcast_to(~mask, weights.shape)] == 0.0)
+    assert np.all(weights[np.broadcast_to(mask, weights.shape)] > 0.0)
+
+    keras_out, keras_weights = (to_numpy(t) for t in theirs(q, v, attention_mask=given, return_attention_scores=True))
+    np.testing.assert_allclose(weights, keras_weights, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, keras_out, rtol=1e-5, atol=1e-5)
+    # Without scores Keras calls ops.dot_product_attention; every query sees a key, so it agrees too.
+    np.testing.assert_allclose(
+        to_numpy(ours(q, v, attention_mask=given)), to_numpy(theirs(q, v, attention_mask=given)), rtol=1e-5, atol=1e-5
+    )
+
+
+@pytest.mark.parametrize("batch_axes", [(), (1,)], ids=["(Tq, Tv)", "(1, Tq, Tv)"])
+def test_one_shared_causal_mask_equals_use_causal_mask(batch_axes):
+    x = random_array((3, 5, 6))
+    padding = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0], [1, 1, 0, 0, 0]], bool)
+    causal = np.tril(np.ones((5, 5), bool)).reshape(*batch_axes, 5, 5)
+    layer = MultiHeadAttention(num_heads=2, key_dim=3)
+    out, weights = layer(x, x, value_mask=padding, attention_mask=causal, return_attention_scores=True)
+    want_out, want_weights = layer(x, x, value_mask=padding, use_causal_mask=True, return_attention_scores=True)
+    np.testing.assert_array_equal(to_numpy(weights), to_numpy(want_weights))
+    np.testing.assert_array_equal(to_numpy(out), to_numpy(want_out))
+    allowed = padding[:, None, None, :] & np.tril(np.ones((5, 5), bool))  # (batch, 1, Tq, Tv)
+    assert np.all(to_numpy(weights)[np.broadcast_to(~allowed, weights.shape)] == 0.0)
+
+
+def test_shared_attention_mask_in_a_functional_model_with_unknown_batch():
+    q, v, mask = _shared_mask_inputs()
+    layer = MultiHeadAttention(num_heads=2, key_dim=3)
+    explicit = np.broadcast_to(mask, (3, 4, 6))
+    want = [to_numpy(t) for t in layer(q, v, attention_mask=explicit, return_attention_scores=True)]
+    query_in, value_in = keras.Input((4, 5)), keras.Input((6, 7))
+    # One constant (Tq, Tv) mask for every batch, and a (1, Tq, Tv) input fed once for the whole batch.
+    constant = keras.Model(
+        [query_in, value_in], layer(query_in, value_in, attention_mask=mask, return_attention_scores=True)
+    )
+    mask_in = keras.Input((4, 6), batch_size=1, dtype="bool")
+    fed = keras.Model(
+        [query_in, value_in, mask_in],
+        layer(query_in, value_in, attention_mask=mask_in, return_attention_scores=True),
+    )
+    for model in (constant, fed):
+        assert [tuple(t.shape) for t in model.outputs] == [(None, 4, 5), (None, 2, 4, 6)]
+    # predict runs batches of 2 and 1 through a function traced with the batch dimension unknown.
+    for got in (constant.predict([q, v], batch_size=2, verbose=0), fed([q, v, mask[None]])):
+        for got_tensor, want_tensor in zip(got, want):
+            np.testing.assert_allclose(to_numpy(got_tensor), want_tensor, rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("shape", [(2, 4, 6), (3, 1, 6), (1, 6, 4), (3, 4, 1), (4, 5), (6,), (1, 1, 4, 6)])
+def test_rejects_attention_masks_that_do_not_broadcast_to_batch_tq_tv(shape):
+    q, v, _ = _shared_mask_inputs()
+    layer = MultiHeadAttention(num_heads=2, key_dim=3)
+    with pytest.raises(
+        ValueError,
+        match=r"expects `attention_mask` of shape \(batch, Tq, Tv\) = \(3, 4, 6\)\. "
+        + re.escape(f"Received: attention_mask.shape={shape}. ")
+        + r"One mask shared by the batch may also have shape \(1, Tq, Tv\) = \(1, 4, 6\) or \(Tq, Tv\) = \(4, 6\)",
+    ):
+        layer(q, v, attention_mask=np.ones(shape, bool))
+
+
+def test_rejects_a_bad_symbolic_attention_mask_when_the_model_is_made():
+    query_in, value_in = keras.Input((4, 5)), keras.Input((6, 7))
+    layer = MultiHeadAttention(num_heads=2, key_dim=3)
+    with pytest.raises(
+        ValueError,
+        match=r"= \(None, 4, 6\)\. Received: attention_mask.shape=\(None, 6, 4\)",
+    ):
+        layer(query_in, value_in, attention_mask=keras.Input((6, 4), dtype="bool"))
+    with pytest.raises(ValueError, match=r"Received: attention_mask.shape=\(4, 5\)"):
+        layer(query_in, value_in, attention_mask=np.ones((4, 5), bool))
 
 
 def test_dropout_only_in_training_and_scores_are_returned_before_dropout():

@@ -55,6 +55,8 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
       Keras does the same when it returns scores; when it does not, it calls
       `keras.ops.dot_product_attention`, which gives such a row uniform weights over every value;
     - an explicit `query_mask=` is honoured (Keras's layer reads only the query's implicit mask);
+    - `attention_mask` must be `(batch, Tq, Tv)`, `(1, Tq, Tv)` or `(Tq, Tv)`; other shapes that
+      Keras lets broadcast, such as `(batch, 1, Tv)`, raise a `ValueError` here;
     - inputs are `(batch, steps, features)`: there is no `attention_axes`, `sliding_window`,
       `use_gate` or `flash_attention`;
     - symbolic scores have shape `(batch, heads, Tq, Tv)` (Keras declares `(batch, heads, Tq, Tq)`).
@@ -81,6 +83,9 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
             Filled in from the value's implicit mask.
         key_mask: optional boolean `(batch, Tv)`, like `value_mask`, from the key's implicit mask.
         attention_mask: optional boolean `(batch, Tq, Tv)`: True where query i may look at key j.
+            `(1, Tq, Tv)` or `(Tq, Tv)` is broadcast over the batch, as in
+            `keras.layers.MultiHeadAttention`, so one causal or padding pattern can serve every
+            sequence. Any other shape raises a `ValueError`.
         return_attention_scores: if True, also return the weights `(batch, num_heads, Tq, Tv)`
             (before dropout, as Keras returns them).
         training: whether dropout is applied.
@@ -183,6 +188,28 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
         projected = ops.einsum("btf,fnd->btnd", x, ops.cast(kernel, x.dtype))
         return projected if bias is None else projected + ops.cast(bias, x.dtype)
 
+    def _check_attention_mask(self, query_shape, value_shape, mask_shape):
+        """`(batch, Tq, Tv)`, `(1, Tq, Tv)` or `(Tq, Tv)`, as `keras.layers.MultiHeadAttention` broadcasts it.
+
+        A None (unknown) dimension on either side is not checked; it is checked again when the
+        layer is called on tensors of known shape.
+        """
+        batch, tq, tv = query_shape[0], query_shape[1], value_shape[1]
+        received = tuple(mask_shape)
+        if len(received) == 2:
+            pairs = zip((tq, tv), received)
+        elif len(received) == 3:
+            # A batch dimension of 1 is shared by every sequence in the batch.
+            pairs = zip((batch, tq, tv), (batch if received[0] == 1 else received[0], *received[1:]))
+        else:
+            pairs = None
+        if pairs is None or any(e is not None and r is not None and e != r for e, r in pairs):
+            raise ValueError(
+                f"MultiHeadAttention expects `attention_mask` of shape (batch, Tq, Tv) = {(batch, tq, tv)}. "
+                f"Received: attention_mask.shape={received}. One mask shared by the batch may also have "
+                f"shape (1, Tq, Tv) = {(1, tq, tv)} or (Tq, Tv) = {(tq, tv)}."
+            )
+
     def _attention_mask(self, query, value, key, query_mask, value_mask, key_mask, attention_mask, use_causal_mask):
         """AND of every mask given, as a boolean `(batch or 1, Tq or 1, Tv or 1)`, or None."""
         masks = []
@@ -194,16 +221,11 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
                 check_sequence_mask(self, tensor.shape, mask, name, name.split("_")[0])
                 masks.append(ops.cast(mask, "bool")[:, None, :])  # (batch, 1, Tv)
         if attention_mask is not None:
-            expected = (query.shape[0], query.shape[1], value.shape[1])
-            received = tuple(attention_mask.shape)
-            if len(received) != 3 or any(
-                e is not None and r is not None and e != r for e, r in zip(expected, received)
-            ):
-                raise ValueError(
-                    f"MultiHeadAttention expects `attention_mask` of shape (batch, Tq, Tv) = {expected}. "
-                    f"Received: attention_mask.shape={received}"
-                )
-            masks.append(ops.cast(attention_mask, "bool"))  # (batch, Tq, Tv)
+            self._check_attention_mask(query.shape, value.shape, attention_mask.shape)
+            attention_mask = ops.cast(attention_mask, "bool")
+            if len(attention_mask.shape) == 2:
+                attention_mask = attention_mask[None]  # (Tq, Tv) -> (1, Tq, Tv)
+            masks.append(attention_mask)  # (batch or 1, Tq, Tv)
         if use_causal_mask:
             masks.append(causal_mask(ops.shape(query)[1], ops.shape(value)[1]))  # (1, Tq, Tv)
         if not masks:
@@ -269,6 +291,9 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
         return output
 
     def compute_output_spec(self, query, value, key=None, return_attention_scores=False, **call_kwargs):
+        attention_mask = call_kwargs.get("attention_mask")
+        if attention_mask is not None:  # a bad mask fails when the functional model is made
+            self._check_attention_mask(query.shape, value.shape, attention_mask.shape)
         shapes = self.compute_output_shape(
             query.shape, value.shape, None if key is None else key.shape, return_attention_scores
         )
