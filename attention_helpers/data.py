@@ -1,4 +1,5 @@
-"""Seeded toy data sets for the notebooks. Nothing is downloaded: every array is generated here.
+"""Seeded toy data sets for the notebooks. Nothing is downloaded: every array is generated here, or read
+from a package we depend on (scikit-learn's digits, the `names` package's census lists).
 
 Same arguments and the same `seed` give the same arrays on every machine
 (`numpy.random.default_rng`).
@@ -6,9 +7,11 @@ Same arguments and the same `seed` give the same arrays on every machine
 
 from __future__ import annotations
 
+import zlib
+
 import numpy as np
 
-from attention_helpers._validation import check_bool, check_index, check_int, check_seed
+from attention_helpers._validation import check_bool, check_index, check_int, check_one_of, check_seed
 
 
 def dense_task(n, dims=32, target_index=1, seed=None):
@@ -423,3 +426,58 @@ def pointer_mirror_task(n, length=8, seed=None):
     pointed = np.take_along_axis(source, source, axis=1)  # source[b, source[b, i]]
     mirrored = source[:, ::-1]
     return source, (length * pointed + mirrored).astype(np.int32)
+
+
+CENSUS_LISTS = {"last": "dist.all.last", "female": "dist.female.first", "male": "dist.male.first"}
+NAME_SPLITS = ("train", "validation", "test")
+
+
+def _name_split(name):
+    """0 (train), 1 (validation) or 2 (test): decided by the name alone, the same on every machine."""
+    bucket = zlib.crc32(name.encode("ascii")) % 10  # CRC-32 is fixed by its standard, unlike hash()
+    return 0 if bucket < 8 else 1 if bucket == 8 else 2
+
+
+def census_names(split="train", kind="last", seed=None):
+    """Names from the 1990 US Census lists, lower-case, split 80/10/10 by name (notebook 10).
+
+    The lists ship inside the `names` package (Trey Hunner's, on PyPI): about 88,800 surnames
+    (`kind="last"`) and 5,500 first names (`"female"`, `"male"`), read from the installed package's
+    folder; nothing is downloaded. Each name belongs to one split for good, decided by the CRC-32
+    checksum of its spelling (80% train, 10% validation, 10% test): no name is in two splits, and
+    the splits do not depend on `seed`, on the machine or on the Python version, so a model trained
+    on `"train"` (the shipped checkpoint included) never saw a `"test"` name.
+
+    Args:
+        split: "train", "validation" or "test".
+        kind: "last" (surnames), "female" or "male" (first names).
+        seed: None for the names in alphabetical order, or a non-negative int to shuffle them
+            (the same seed gives the same order).
+
+    Returns:
+        list of str: distinct names of the letters a-z only, lower-case.
+
+    Example:
+        >>> train = census_names("train")
+        >>> len(train), train[:3]
+        (71093, ['aaberg', 'aaby', 'aadland'])
+    """
+    check_one_of("split", split, NAME_SPLITS)
+    check_one_of("kind", kind, set(CENSUS_LISTS))
+    seed = check_seed(seed)
+    import importlib.resources
+
+    try:
+        folder = importlib.resources.files("names")
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError(
+            "census_names needs the `names` package (pip install names==0.3.0), which ships the census lists"
+        ) from error
+    text = (folder / CENSUS_LISTS[kind]).read_text(encoding="ascii")
+    spellings = {line.split()[0].lower() for line in text.splitlines() if line.strip()}
+    wanted = NAME_SPLITS.index(split)
+    chosen = sorted(name for name in spellings if name.isalpha() and _name_split(name) == wanted)
+    if seed is not None:
+        order = np.random.default_rng(seed).permutation(len(chosen))
+        chosen = [chosen[i] for i in order]
+    return chosen

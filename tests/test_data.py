@@ -1,6 +1,7 @@
 import numpy as np
 import pytest
 
+from attention_helpers import data
 from attention_helpers.data import (
     addition_task,
     dense_task,
@@ -359,3 +360,35 @@ def test_importing_the_data_module_does_not_import_scikit_learn():
     code = "import sys, attention_helpers as ah; ah.data; assert 'sklearn' not in sys.modules"
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr
+
+
+def test_census_names_splits_are_disjoint_fixed_and_cover_every_name():
+    splits = {split: data.census_names(split) for split in data.NAME_SPLITS}
+    sizes = {split: len(names) for split, names in splits.items()}
+    assert sum(sizes.values()) == 88_799  # every surname of the 1990 census list, each once
+    assert 0.78 < sizes["train"] / 88_799 < 0.82 and 0.09 < sizes["test"] / 88_799 < 0.11
+    for a, b in (("train", "validation"), ("train", "test"), ("validation", "test")):
+        assert not set(splits[a]) & set(splits[b]), (a, b)
+    assert splits["train"] == sorted(splits["train"]) and splits["train"][:3] == ["aaberg", "aaby", "aadland"]
+    assert all(name.isalpha() and name.islower() for name in splits["test"])
+
+
+def test_census_names_seed_shuffles_without_changing_the_split():
+    first, again = data.census_names("test", seed=3), data.census_names("test", seed=3)
+    assert first == again and first != data.census_names("test", seed=4)
+    assert sorted(first) == data.census_names("test")
+    female = data.census_names("train", kind="female")
+    assert 3000 < len(female) < 4000 and not set(female) & set(data.census_names("test", kind="female"))
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "error", "match"),
+    [
+        ({"split": "dev"}, ValueError, r"`split`. Expected one of \['test', 'train', 'validation'\]. Received: split='dev'"),
+        ({"kind": "first"}, ValueError, r"`kind`. Expected one of \['female', 'last', 'male'\]. Received: kind='first'"),
+        ({"seed": -1}, ValueError, "`seed` must be >= 0"),
+    ],
+)
+def test_census_names_rejects_bad_arguments(kwargs, error, match):
+    with pytest.raises(error, match=match):
+        data.census_names(**kwargs)
