@@ -2,7 +2,7 @@
 
 Importing the package is cheap and does not import Keras or TensorFlow, so that
 `setup_notebook()` can quiet TensorFlow's logging before TensorFlow loads. The submodules
-(`data`, `layers`, `models`, `gan`, `activations`, `plotting`, `widgets`, `exercises`,
+(`data`, `layers`, `models`, `gan`, `gpt`, `activations`, `plotting`, `widgets`, `exercises`,
 `pretrained`, `reference`) load on first use.
 """
 
@@ -19,6 +19,7 @@ _SUBMODULES = (
     "data",
     "exercises",
     "gan",
+    "gpt",
     "layers",
     "models",
     "plotting",

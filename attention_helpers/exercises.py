@@ -584,3 +584,90 @@ def check_without_positions(model, source, target, accuracy):
         "without positions the model is permutation-equivariant, so it cannot tell which step it is "
         f"answering for; it gets the pair (both tokens) right at {measured:.2f} of the test steps.",
     )
+
+
+def _causal_attention_rows(q, k, v):
+    """Reference: at every position t, query t attends over keys 0..t. q, k, v: (batch, T, heads, d)."""
+    steps = q.shape[1]
+    scores = np.einsum("bqhd,bkhd->bhqk", q, k) / np.sqrt(q.shape[-1])
+    scores = np.where(np.triu(np.ones((steps, steps), bool), k=1), -np.inf, scores)
+    scores = scores - scores.max(axis=-1, keepdims=True)
+    weights = np.exp(scores) / np.exp(scores).sum(axis=-1, keepdims=True)
+    return np.einsum("bhqk,bkhd->bqhd", weights, v)  # (batch, T, heads, d)
+
+
+def _cache_mistake(q, k, v, t, received):
+    """A guess at what a wrong cached attention at position t computed, or ''."""
+    guesses = {
+        "the scores are not divided by √head_dim": _causal_attention_rows(q[:, : t + 1] * np.sqrt(q.shape[-1]),
+                                                                           k[:, : t + 1], v[:, : t + 1])[:, t],
+        "it attends only to the newest key (the cache is not used)": v[:, t],
+        "the newest key and value are not in the cache it attends over": (
+            _causal_attention_rows(q[:, :t], k[:, :t], v[:, :t])[:, -1] if t else None),
+    }
+    for why, guess in guesses.items():
+        if guess is not None and guess.shape == received.shape and np.allclose(received, guess, atol=1e-5):
+            return f" It looks as if {why}."
+    return ""
+
+
+def check_kv_cache(attend_with_cache, weights=None):
+    """Notebook 10: the student's cache update, `output, cache = attend_with_cache(q, k_new, v_new, cache)`.
+
+    Two tests. First on random queries, keys and values (2 sequences, 6 positions, 2 heads of
+    width 4), position by position from an empty cache: the cache must grow by one step and the
+    output must equal causal attention computed on the whole sequence; the report names the first
+    position that differs, by how much, and, when it can tell, the mistake. Then, if `weights`
+    (`ah.gpt.gpt_weights(model)`) is given, inside the whole model: greedy decoding with the
+    student's function must give, at every position, the logits of the full recomputation
+    (`ah.gpt.forward`) within 1e-4.
+    """
+    if attend_with_cache is None:
+        return _missing("attend_with_cache")
+    if not callable(attend_with_cache):
+        raise TypeError(f"`attend_with_cache` must be a function. Received: {type(attend_with_cache).__name__}")
+    rng = np.random.default_rng(0)
+    batch, steps, heads, dim = 2, 6, 2, 4
+    q, k, v = (rng.normal(size=(batch, steps, heads, dim)).astype("float32") for _ in range(3))
+    expected = _causal_attention_rows(q, k, v)
+    empty = np.zeros((batch, 0, heads, dim), "float32")
+    cache = {"keys": empty, "values": empty.copy()}
+    for t in range(steps):
+        result = attend_with_cache(q[:, t], k[:, t], v[:, t], cache)
+        if result is None or (isinstance(result, tuple) and result[0] is None):
+            return _missing("output")
+        if not isinstance(result, tuple) or len(result) != 2:
+            raise TypeError("`attend_with_cache` must return `(output, cache)`. "
+                            f"Received: {type(result).__name__}")
+        output, cache = result
+        output = np.asarray(output)
+        if output.shape != (batch, heads, dim):
+            return _report(False, f"at position {t} the output has shape {output.shape}; expected "
+                                  f"(batch, heads, head_dim) = {(batch, heads, dim)}, the newest token's result only.")
+        if not isinstance(cache, dict) or {"keys", "values"} - set(cache):
+            return _report(False, "the returned cache must be a dict with 'keys' and 'values'.")
+        held = np.asarray(cache["keys"]).shape
+        if held != (batch, t + 1, heads, dim) or np.asarray(cache["values"]).shape != held:
+            values_shape = np.asarray(cache["values"]).shape
+            return _report(False, f"after position {t} the cache holds keys of shape {held} and values of shape "
+                                  f"{values_shape}; expected {(batch, t + 1, heads, dim)} for both: "
+                                  "append the new key and value along axis 1 (np.concatenate).")
+        if not np.allclose(output, expected[:, t], atol=1e-5):
+            gap = float(np.abs(output - expected[:, t]).max())
+            return _report(False, f"position {t} is the first whose output differs from attention over the whole "
+                                  f"sequence (largest difference {gap:.3g})." + _cache_mistake(q, k, v, t, output))
+    if weights is None:
+        return _report(True, f"at each of {steps} positions your cached attention equals attention over the whole "
+                             "sequence, and the cache grows by one key and one value per token.")
+    from attention_helpers import gpt
+
+    _, tokens, cached_logits = gpt.generate(weights, 4, temperature=0.0, return_logits=True, attend=attend_with_cache)
+    full_logits = gpt.forward(weights, tokens[:, :-1])
+    gaps = np.abs(cached_logits - full_logits).max(axis=(0, 2))  # per position
+    if np.any(gaps > 1e-4):
+        first = int(np.argmax(gaps > 1e-4))
+        return _report(False, f"inside the GPT, position {first} is the first whose logits differ from the full "
+                              f"recomputation (by up to {gaps[first]:.3g}).")
+    return _report(True, f"your cached attention equals attention over the whole sequence at every position, and "
+                         f"inside the GPT greedy decoding with it gives the logits of the full recomputation at all "
+                         f"{len(gaps)} positions (largest difference {gaps.max():.1e}).")

@@ -11,7 +11,7 @@ import sys
 import keras
 import numpy as np
 
-from attention_helpers import layers
+from attention_helpers import gpt, layers
 
 
 def _inputs():
@@ -106,6 +106,10 @@ def _cases(x):
             for name, norm_first in (("post_norm", False), ("pre_norm", True))
         },
         "transformer_implicit_mask": (_embedded_transformer(), lambda model: model(x["tokens"])),
+        "tiny_gpt": (  # notebook 10's model: embeddings, pre-norm GELU blocks with a causal mask, logits
+            gpt.build_gpt(context=8, d_model=8, num_heads=2, num_layers=2, dropout=0.0),
+            lambda model: model(x["tokens"]),
+        ),
     }
 
 

@@ -437,3 +437,45 @@ def test_pooled_attention_check_says_what_is_wrong(capsys, monkeypatch):
         exercises.check_pooled_attention("model", x, right, objects)
     with pytest.raises(ValueError, match=r"must describe the same images"):
         exercises.check_pooled_attention(model, x, right, objects[:, :3])
+
+
+def _attend(q, k_new, v_new, cache, scale=True, append=True, use_cache=True):
+    """Cached attention, right or with one of three mistakes."""
+    keys = np.concatenate([cache["keys"], k_new[:, None]], axis=1)
+    values = np.concatenate([cache["values"], v_new[:, None]], axis=1)
+    attended_keys, attended_values = (keys, values) if use_cache else (k_new[:, None], v_new[:, None])
+    scores = np.einsum("bhd,bthd->bht", q, attended_keys) / (np.sqrt(q.shape[-1]) if scale else 1.0)
+    w = np.exp(scores - scores.max(-1, keepdims=True))
+    w /= w.sum(-1, keepdims=True)
+    output = np.einsum("bht,bthd->bhd", w, attended_values)
+    return output, ({"keys": keys, "values": values} if append else cache)
+
+
+def test_check_kv_cache_accepts_the_package_and_explains_mistakes(capsys):
+    from attention_helpers import gpt
+
+    assert exercises.check_kv_cache(gpt.attend_with_cache)
+    assert "equals attention over the whole sequence" in capsys.readouterr().out
+    assert not exercises.check_kv_cache(lambda q, k, v, c: _attend(q, k, v, c, scale=False))
+    out = capsys.readouterr().out
+    assert "position 0 is the first" not in out and "not divided by √head_dim" in out
+    assert not exercises.check_kv_cache(lambda q, k, v, c: _attend(q, k, v, c, use_cache=False))
+    assert "position 1 is the first" in capsys.readouterr().out  # position 0 has only itself to attend to
+    assert not exercises.check_kv_cache(lambda q, k, v, c: _attend(q, k, v, c, append=False))
+    assert "append the new key and value" in capsys.readouterr().out
+    assert not exercises.check_kv_cache(lambda q, k, v, c: (None, c))
+    assert FILL_IN in capsys.readouterr().out
+    assert not exercises.check_kv_cache(None)
+    assert FILL_IN in capsys.readouterr().out
+    assert not exercises.check_kv_cache(lambda q, k, v, c: (q[:, 0], _attend(q, k, v, c)[1]))
+    assert "expected (batch, heads, head_dim)" in capsys.readouterr().out
+    with pytest.raises(TypeError, match="must return `\\(output, cache\\)`"):
+        exercises.check_kv_cache(lambda q, k, v, c: q)
+
+
+def test_check_kv_cache_inside_a_gpt_compares_every_position():
+    from attention_helpers import gpt
+
+    keras.utils.set_random_seed(3)
+    weights = gpt.gpt_weights(gpt.build_gpt(context=8, d_model=16, num_heads=2, dropout=0.0))
+    assert exercises.check_kv_cache(gpt.attend_with_cache, weights)

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import attention_helpers as ah
-from attention_helpers import models
+from attention_helpers import gpt, models
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -41,6 +41,8 @@ CASES = [
     ("05_dot_product_attention.ipynb", "query_document_model", models.query_document_model, {"head": "compare"}),
     ("05_dot_product_attention.ipynb", "query_document_model", models.query_document_model, {"head": "average"}),
     ("05_dot_product_attention.ipynb", "reversal_model", models.reversal_model, {"length": 8, "vocab_size": 10}),
+    ("10_tiny_gpt.ipynb", "build_gpt", gpt.build_gpt, {}),
+    ("10_tiny_gpt.ipynb", "build_gpt", gpt.build_gpt, {"context": 256}),
 ]
 
 
@@ -86,7 +88,7 @@ def compile_config(model):
     ids=[f"{notebook[:2]}-{name}-{'-'.join(map(str, kwargs.values()))}" for notebook, name, _, kwargs in CASES],
 )
 def test_notebook_and_package_build_the_same_model(notebook, name, package_builder, kwargs):
-    from_notebook = notebook_function(notebook, name)(**kwargs)
+    from_notebook = notebook_function(notebook, name, CONTEXT=gpt.CONTEXT, IGNORE=gpt.IGNORE)(**kwargs)
     from_package = package_builder(**kwargs)
     assert model_config(from_notebook) == model_config(from_package)
     assert compile_config(from_notebook) == compile_config(from_package)
