@@ -5,14 +5,15 @@ Keras reads `.keras` files written by an older Keras, not always those of a newe
 writes configuration keys (`input_axes` in initializers, `renorm` in BatchNormalization, ...) that
 Keras 3.13 rejects. So the files in `attention_helpers/pretrained/` are written by the oldest Keras
 that `pyproject.toml` allows, the one of the `colab` profile, and load with every supported Keras.
-After `scripts/train_sagan_digits.py` (which writes with the Keras that runs it), run
+After `scripts/train_sagan_digits.py` or `scripts/train_tiny_gpt.py` (which write with the Keras that runs
+them), run
 
     python scripts/run_in_env.py colab notebooks/00_attention_essence.ipynb   # builds .envs/colab once
     python scripts/resave_pretrained.py --oldest .envs/colab/bin/python
 
 It reads every model's weights here (`get_weights`, in order) into a temporary `.npz`, then runs
 itself with the oldest Keras's Python (`--write`), which builds each model with the package's own
-builder (`attention_helpers.gan`), checks that its layer classes are the ones the file records,
+builder (`attention_helpers.gan`, `attention_helpers.gpt`), checks that its layer classes are the ones the file records,
 sets the weights and saves the model with the training script's `save_reproducibly`. The names of
 unnamed layers may differ from the old file's (Keras numbers them in the order models are built);
 the weights, the named layers and the architecture do not. Finally it checks, here, that the new
@@ -33,7 +34,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-MODELS = ("generator", "generator_without_attention", "discriminator", "classifier")
+MODELS = ("generator", "generator_without_attention", "discriminator", "classifier", "tiny_gpt")
 
 
 def build(name):
@@ -44,6 +45,7 @@ def build(name):
         "generator_without_attention": lambda: ah.gan.build_generator(attention=False),
         "discriminator": lambda: ah.gan.build_discriminator(attention=True),
         "classifier": ah.gan.build_classifier,
+        "tiny_gpt": ah.gpt.build_gpt,
     }
     return builders[name]()
 
@@ -75,7 +77,9 @@ def write(weights_file):
         path = FOLDER / FILES[name]
         keras.backend.clear_session()
         model = build(name)
-        classes, recorded = [type(layer).__name__ for layer in model.layers], recorded_layer_classes(path)
+        # From the config, as the file records them: operations such as `x + y` are entries there too.
+        classes = [layer["class_name"] for layer in model.get_config()["layers"]]
+        recorded = recorded_layer_classes(path)
         if classes != recorded:
             raise SystemExit(f"{path.name}: the builder's layers {classes} are not the file's {recorded}")
         count = len(model.get_weights())

@@ -1,4 +1,4 @@
-"""The trained models shipped for notebook 07: they load safely, match the builders, and are packaged."""
+"""The trained models shipped for notebooks 07 and 10: they load safely, match the builders, and are packaged."""
 
 import json
 import tomllib
@@ -9,7 +9,7 @@ import keras
 import numpy as np
 import pytest
 
-from attention_helpers import data, gan, pretrained
+from attention_helpers import data, gan, gpt, pretrained
 from attention_helpers.layers import SelfAttention2D
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -23,7 +23,9 @@ def _structure(model):
 
 def test_files_are_small_and_hold_only_config_and_weights():
     sizes = {name: (pretrained.FOLDER / name).stat().st_size for name in pretrained.FILES.values()}
-    assert sum(sizes.values()) < 600_000, sizes  # well under 1 MB together
+    notebook_07 = sum(size for name, size in sizes.items() if not name.startswith("tiny_gpt"))
+    notebook_10 = sum(size for name, size in sizes.items() if name.startswith("tiny_gpt"))
+    assert notebook_07 < 600_000 and notebook_10 < 600_000, sizes  # each notebook's well under 1 MB
     for name in KERAS_FILES:
         with zipfile.ZipFile(pretrained.FOLDER / name) as archive:
             # A .keras archive: JSON config and metadata, HDF5 weights; nothing pickled, no code.
@@ -52,6 +54,7 @@ def test_loader_keeps_safe_mode_on(monkeypatch):
     monkeypatch.setattr(keras.saving, "load_model", recording_load_model)
     pretrained.load_digits_classifier()
     pretrained.load_sagan_digits(attention=True)
+    pretrained.load_tiny_gpt()
     assert calls and all(call.get("safe_mode") is True for call in calls), calls
 
 
@@ -141,3 +144,31 @@ def test_loading_needs_no_custom_objects_argument():
     # The registered SelfAttention2D is found by name; Keras's own loader with safe_mode on works too.
     model = keras.saving.load_model(pretrained.FOLDER / pretrained.FILES["generator"], compile=False, safe_mode=True)
     assert isinstance(model.get_layer("attention"), SelfAttention2D)
+
+
+def test_shipped_tiny_gpt_matches_its_builder_and_beats_the_bigram_on_test_names():
+    model = pretrained.load_tiny_gpt()
+    assert _structure(model) == _structure(gpt.build_gpt())
+    names = data.census_names("test")[::10]  # names the model never trained on
+    inputs, targets = gpt.encode(names)
+    test_nll = gpt.negative_log_likelihood(gpt.model_logits(model, inputs), targets)
+    train_inputs, train_targets = gpt.encode(data.census_names("train"))
+    scored = train_targets != gpt.IGNORE
+    counts = np.ones((27, 27))
+    np.add.at(counts, (train_inputs[scored], train_targets[scored]), 1)
+    bigram = gpt.negative_log_likelihood(np.log(counts / counts.sum(axis=1, keepdims=True))[inputs], targets)
+    assert test_nll < bigram - 0.25, (test_nll, bigram)
+    weights = gpt.gpt_weights(model)
+    _, tokens, logits = gpt.generate(weights, 8, seed=0, return_logits=True)
+    np.testing.assert_allclose(logits, gpt.model_logits(model, tokens[:, :-1]), atol=1e-4)
+
+
+def test_tiny_gpt_history_ends_at_the_shipped_model():
+    history = pretrained.load_tiny_gpt_history()
+    config = history["config"]
+    assert history["step"][0] == 0 and history["step"][-1] == config["steps"]
+    assert len(history["train_loss"]) == len(history["validation_nll"]) == len(history["step"])
+    assert history["train_loss"][0] is None and history["validation_nll"][-1] < history["validation_nll"][0] - 0.5
+    inputs, targets = gpt.encode(data.census_names("validation")[::5])
+    nll = gpt.negative_log_likelihood(gpt.model_logits(pretrained.load_tiny_gpt(), inputs), targets)
+    assert nll == pytest.approx(history["validation_nll"][-1], abs=0.05)  # a fifth of the names: close

@@ -1,11 +1,12 @@
-"""Trained models that ship inside the package (notebook 07), in Keras's `.keras` format.
+"""Trained models that ship inside the package (notebooks 07 and 10), in Keras's `.keras` format.
 
-`scripts/train_sagan_digits.py` writes every file in this folder, deterministically; see its
-docstring for what it trains and how long it takes; `scripts/resave_pretrained.py` then rewrites the
+`scripts/train_sagan_digits.py` (notebook 07) and `scripts/train_tiny_gpt.py` (notebook 10) write
+every file in this folder, deterministically; see their docstrings for what they train and how
+long it takes; `scripts/resave_pretrained.py` then rewrites the
 `.keras` files with the oldest Keras the package supports, so that every supported Keras loads them.
 Loading uses `keras.saving.load_model` with `safe_mode=True`: a `.keras` file holds a JSON config
 and the weights (HDF5), no pickle, and the only custom class it names is the package's registered
-`SelfAttention2D`, so loading executes no code from the file.
+`SelfAttention2D`, `PositionEmbedding` and `TransformerBlock`, so loading executes no code from the file.
 """
 
 from __future__ import annotations
@@ -23,6 +24,8 @@ FILES = {
     "classifier": "digits_classifier.keras",
     "history": "sagan_digits_history.json",
     "seeds": "sagan_digits_seeds.json",
+    "tiny_gpt": "tiny_gpt_names.keras",
+    "tiny_gpt_history": "tiny_gpt_history.json",
 }
 
 
@@ -105,3 +108,25 @@ def load_seed_figures():
         key: value if key == "config" else {int(seed): run for seed, run in value.items()}
         for key, value in figures.items()
     }
+
+
+def load_tiny_gpt():
+    """Notebook 10's GPT, trained by `scripts/train_tiny_gpt.py` on the census surnames' train split.
+
+    Returns:
+        the `keras.Model` of `ah.gpt.build_gpt()` (default sizes), uncompiled: int tokens
+        `(batch, steps <= 14)` → logits `(batch, steps, 27)`. `ah.gpt.gpt_weights(model)` gives its
+        weights to the NumPy decoder.
+    """
+    return _load("tiny_gpt")
+
+
+def load_tiny_gpt_history():
+    """The training record of `load_tiny_gpt()`'s model.
+
+    Returns:
+        dict of lists `step`, `train_loss` (mean loss of the steps since the last record, in nats;
+        None at step 0) and `validation_nll` (nats per character on the validation split), plus
+        `config` (steps, batch_size, record_every, seed, learning_rate, weight_decay, n_train).
+    """
+    return json.loads((FOLDER / FILES["tiny_gpt_history"]).read_text())
