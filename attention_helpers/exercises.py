@@ -588,12 +588,13 @@ def check_without_positions(model, source, target, accuracy):
 
 def _causal_attention_rows(q, k, v):
     """Reference: at every position t, query t attends over keys 0..t. q, k, v: (batch, T, heads, d)."""
-    steps = q.shape[1]
-    scores = np.einsum("bqhd,bkhd->bhqk", q, k) / np.sqrt(q.shape[-1])
-    scores = np.where(np.triu(np.ones((steps, steps), bool), k=1), -np.inf, scores)
-    scores = scores - scores.max(axis=-1, keepdims=True)
-    weights = np.exp(scores) / np.exp(scores).sum(axis=-1, keepdims=True)
-    return np.einsum("bhqk,bkhd->bqhd", weights, v)  # (batch, T, heads, d)
+    from attention_helpers.reference import attention
+
+    def by_head(x):
+        return np.swapaxes(x, 1, 2)  # (batch, T, heads, d) <-> (batch, heads, T, d)
+
+    causal = np.tri(q.shape[1], dtype=bool)  # query i may look at keys j <= i
+    return by_head(attention(by_head(q), by_head(k), by_head(v), score="scaled_dot", mask=causal)[0])
 
 
 def _cache_mistake(q, k, v, t, received):

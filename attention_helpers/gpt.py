@@ -230,6 +230,7 @@ def gelu(x):
 
 
 def softmax(scores, axis=-1):
+    """Stable softmax that keeps the dtype (`reference.softmax` computes in float64): the cache stays float32."""
     shifted = scores - scores.max(axis=axis, keepdims=True)
     exp = np.exp(shifted)
     return exp / exp.sum(axis=axis, keepdims=True)
