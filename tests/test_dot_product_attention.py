@@ -115,6 +115,19 @@ def test_mixed_precision_is_finite(mixed_precision):
     assert np.all(np.isfinite(to_numpy(out))) and np.all(np.isfinite(to_numpy(weights)))
 
 
+@pytest.mark.parametrize("dropout", [0.0, 0.5])
+def test_per_layer_mixed_precision_keeps_float16_with_dropout(dropout):
+    assert keras.config.dtype_policy().name == "float32"  # only the layer is mixed
+    q = random_array((2, 4, 3))
+    layer = DotProductAttention(dropout=dropout, seed=1, dtype="mixed_float16")
+    out, weights = layer([q, q], return_attention_scores=True, training=True)
+    assert out.dtype == "float16" and weights.dtype == "float16"
+    if dropout:
+        assert layer.dropout_layer.dtype_policy.name == "mixed_float16"
+        assert np.any(to_numpy(weights) == 0.0)  # dropout did run
+    assert np.all(np.isfinite(to_numpy(out)))
+
+
 def test_dropout_only_in_training():
     q = random_array((1, 4, 3))
     layer = DotProductAttention(dropout=0.5, seed=1)
@@ -142,3 +155,11 @@ def test_rejects_bad_inputs():
         DotProductAttention()([random_array((1, 3, 4)), random_array((1, 5, 4))], mask=[None, np.ones((1, 4), bool)])
     with pytest.raises(ValueError, match=r"`dropout` must be a number in \[0, 1\). Received: dropout=1.5"):
         DotProductAttention(dropout=1.5)
+    with pytest.raises(TypeError, match=r"`seed` must be an integer. Received: seed=1.5"):
+        DotProductAttention(seed=1.5)  # refused even without dropout, where Keras would never see it
+    with pytest.raises(TypeError, match=r"`seed` must be an integer. Received: seed=True"):
+        DotProductAttention(dropout=0.1, seed=True)
+    with pytest.raises(ValueError, match=r"`seed` must be >= 0. Received: seed=-1"):
+        DotProductAttention(dropout=0.1, seed=-1)
+    with pytest.raises(TypeError, match=r"`use_scale` must be True or False. Received: use_scale=1"):
+        DotProductAttention(use_scale=1)

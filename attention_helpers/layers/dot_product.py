@@ -5,7 +5,7 @@ from __future__ import annotations
 import keras
 from keras import ops
 
-from attention_helpers._validation import check_bool, check_rate
+from attention_helpers._validation import check_bool, check_rate, check_seed
 from attention_helpers.layers._common import (
     SERIALIZATION_PACKAGE,
     check_rank,
@@ -41,7 +41,7 @@ class DotProductAttention(keras.layers.Layer):
     Args:
         use_scale: learn a scalar that multiplies the scores.
         dropout: fraction of attention weights dropped in training.
-        seed: seed of the dropout.
+        seed: seed of the dropout, None or a non-negative integer.
         **kwargs: base layer arguments.
 
     Call arguments:
@@ -74,8 +74,11 @@ class DotProductAttention(keras.layers.Layer):
         check_bool("use_scale", use_scale)
         self.use_scale = bool(use_scale)
         self.dropout = check_rate("dropout", dropout)
-        self.seed = seed
-        self.dropout_layer = keras.layers.Dropout(self.dropout, seed=seed) if self.dropout > 0 else None
+        self.seed = check_seed(seed)
+        self.dropout_layer = None
+        if self.dropout > 0:
+            # The layer's dtype policy: a default Dropout would cast the attention weights to the global policy.
+            self.dropout_layer = keras.layers.Dropout(self.dropout, seed=self.seed, dtype=self.dtype_policy)
         self.supports_masking = True
 
     def _split_shapes(self, shapes):
