@@ -110,6 +110,31 @@ def _cases(x):
             gpt.build_gpt(context=8, d_model=8, num_heads=2, num_layers=2, dropout=0.0),
             lambda model: model(x["tokens"]),
         ),
+        "multi_head_gqa": (  # multi-query attention (one key/value head) with a causal window of 2
+            layers.MultiHeadAttention(
+                num_heads=4, key_dim=2, num_key_value_heads=1, sliding_window=2, bias_initializer="random_normal"
+            ),
+            lambda layer: layer(
+                x["query"], x["seq"], value_mask=x["mask"], use_causal_mask=True, return_attention_scores=True
+            ),
+        ),
+        "multi_head_rotary": (  # rotary queries and keys, two key/value heads for four query heads, shifted queries
+            layers.MultiHeadAttention(
+                num_heads=4, key_dim=4, num_key_value_heads=2, rotary=True, bias_initializer="random_normal"
+            ),
+            lambda layer: layer(
+                x["query"],
+                x["seq"],
+                value_mask=x["mask"],
+                use_causal_mask=True,
+                query_start_index=1,
+                return_attention_scores=True,
+            ),
+        ),
+        "rotary": (  # (batch, steps, heads, head_dim) = (2, 5, 6, 16), from position 3
+            layers.RotaryPositionEmbedding(),
+            lambda layer: layer(x["image"], start_index=3),
+        ),
     }
 
 

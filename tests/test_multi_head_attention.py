@@ -1,3 +1,4 @@
+import inspect
 import re
 
 import keras
@@ -6,6 +7,7 @@ import pytest
 
 from attention_helpers.layers import MultiHeadAttention
 from tests.layer_testing import random_array, run_layer_test, to_numpy
+from tests.test_rotary_embedding import rotary_numpy
 
 
 def test_layer_contract(tmp_path):
@@ -300,7 +302,7 @@ def test_mixed_precision_without_nan(policy_dtype):
 def test_rejects_bad_arguments():
     with pytest.raises(ValueError, match=r"`num_heads` must be >= 1. Received: num_heads=0"):
         MultiHeadAttention(num_heads=0, key_dim=4)
-    with pytest.raises(TypeError, match=r"`key_dim` must be an integer. Received: key_dim='4' \(str\)"):
+    with pytest.raises(ValueError, match=r"`key_dim` must be an integer. Received: key_dim='4' \(str\)"):
         MultiHeadAttention(num_heads=2, key_dim="4")
     with pytest.raises(ValueError, match=r"`value_dim` must be >= 1. Received: value_dim=0"):
         MultiHeadAttention(num_heads=2, key_dim=4, value_dim=0)
@@ -347,3 +349,332 @@ def test_projections_start_from_different_draws():
         for i in range(3):
             for j in range(i + 1, 3):
                 assert not np.allclose(group[i], group[j])
+
+
+# Grouped-query attention, sliding windows and rotary positions.
+
+GQA_HAS_SLIDING_WINDOW = "sliding_window" in inspect.signature(keras.layers.GroupQueryAttention.__init__).parameters
+
+
+def test_layer_contract_with_grouped_heads_window_and_rotary(tmp_path):
+    kwargs = {
+        "num_heads": 4,
+        "key_dim": 2,
+        "num_key_value_heads": 2,
+        "sliding_window": 3,
+        "rotary": True,
+        "rotary_max_wavelength": 500,
+    }
+    layer = run_layer_test(
+        MultiHeadAttention,
+        kwargs,
+        [(2, 4, 5), (2, 6, 7)],
+        [(2, 4, 5), (2, 4, 4, 6)],
+        8,
+        tmp_path,
+        call_kwargs={"return_attention_scores": True},
+        unpack_inputs=True,
+    )
+    assert [tuple(w.shape) for w in layer.weights] == [
+        (5, 4, 2),
+        (4, 2),
+        (7, 2, 2),
+        (2, 2),
+        (7, 2, 2),
+        (2, 2),
+        (4, 2, 5),
+        (5,),
+    ]
+    config = layer.get_config()
+    assert {key: config[key] for key in kwargs} == kwargs
+    defaults = MultiHeadAttention(2, 3).get_config()
+    assert (defaults["num_key_value_heads"], defaults["sliding_window"], defaults["rotary"]) == (2, None, False)
+
+
+def _keras_gqa_pair(num_heads, num_key_value_heads, sliding_window, q, v):
+    """Our layer and `keras.layers.GroupQueryAttention`, built, with Keras's weights copied into ours."""
+    window = {} if sliding_window is None else {"sliding_window": sliding_window}
+    ours = MultiHeadAttention(
+        num_heads, key_dim=4, num_key_value_heads=num_key_value_heads, bias_initializer="random_normal", **window
+    )
+    theirs = keras.layers.GroupQueryAttention(
+        head_dim=4,
+        num_query_heads=num_heads,
+        num_key_value_heads=num_key_value_heads,
+        bias_initializer="random_normal",
+        **window,
+    )
+    ours(q, v)
+    theirs(q, v)
+    # Same order (query, key, value, output; kernel then bias) and shapes, so the list copies as it is.
+    assert [tuple(w.shape) for w in ours.weights] == [tuple(w.shape) for w in theirs.weights]
+    ours.set_weights(theirs.get_weights())
+    return ours, theirs
+
+
+@pytest.mark.parametrize(("num_heads", "num_key_value_heads"), [(4, 2), (4, 1), (6, 3), (3, 3)])
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+@pytest.mark.parametrize("sliding_window", [None, 2], ids=["no_window", "window_2"])
+def test_equals_keras_group_query_attention(num_heads, num_key_value_heads, causal, sliding_window):
+    if sliding_window is not None and not GQA_HAS_SLIDING_WINDOW:
+        pytest.skip("this Keras's GroupQueryAttention has no sliding_window (added in Keras 3.15)")
+    q, v = random_array((2, 5, 6)), random_array((2, 7, 6), 1)  # Keras's layer needs equal query and value features
+    value_mask = np.array([[1, 1, 1, 1, 0, 0, 1], [0, 1, 1, 1, 1, 1, 1]], bool)
+    ours, theirs = _keras_gqa_pair(num_heads, num_key_value_heads, sliding_window, q, v)
+    kwargs = {"value_mask": value_mask, "use_causal_mask": causal}
+    out, scores = (to_numpy(t) for t in ours(q, v, return_attention_scores=True, **kwargs))
+    keras_out, keras_scores = (to_numpy(t) for t in theirs(q, v, return_attention_scores=True, **kwargs))
+    np.testing.assert_allclose(scores, keras_scores, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(out, keras_out, rtol=1e-5, atol=1e-5)
+    assert scores.shape == (2, num_heads, 5, 7)
+    # Without scores Keras calls ops.dot_product_attention (its fused causal kernel when causal is the only
+    # mask); a query that sees no key is averaged there, so compare the others.
+    i, j = np.arange(5)[:, None], np.arange(7)[None, :]
+    allowed = np.broadcast_to(value_mask[:, None, :], (2, 5, 7))  # (batch, Tq, Tv)
+    allowed = allowed & ((j <= i) if causal else True) & ((np.abs(i - j) < sliding_window) if sliding_window else True)
+    sees_something = allowed.any(-1)
+    assert np.all(scores[np.broadcast_to(~allowed[:, None], scores.shape)] == 0.0)
+    np.testing.assert_allclose(
+        to_numpy(ours(q, v, **kwargs))[sees_something],
+        to_numpy(theirs(q, v, **kwargs))[sees_something],
+        rtol=1e-5,
+        atol=1e-5,
+    )
+    if causal and sliding_window is None:  # causal only: Keras's native causal kernel, nothing masked out
+        np.testing.assert_allclose(
+            to_numpy(ours(q, v, use_causal_mask=True)),
+            to_numpy(theirs(q, v, use_causal_mask=True)),
+            rtol=1e-5,
+            atol=1e-5,
+        )
+
+
+def test_grouped_heads_are_plain_heads_with_key_and_value_heads_repeated():
+    q, v = random_array((2, 4, 6)), random_array((2, 5, 6), 1)
+    grouped = MultiHeadAttention(6, 3, num_key_value_heads=2, bias_initializer="random_normal")
+    plain = MultiHeadAttention(6, 3, bias_initializer="random_normal")
+    grouped(q, v)
+    plain(q, v)
+    assert tuple(grouped.key_kernel.shape) == (6, 2, 3) and tuple(grouped.value_bias.shape) == (2, 3)
+    # Query head h uses key/value head h // 3: repeat each of the 2 kv heads 3 times along the head axis.
+    weights = [to_numpy(w) for w in grouped.weights]
+    for index in (2, 3, 4, 5):  # key kernel, key bias, value kernel, value bias
+        axis = 1 if weights[index].ndim == 3 else 0
+        weights[index] = np.repeat(weights[index], 3, axis=axis)
+    plain.set_weights(weights)
+    for causal in (False, True):
+        got = [to_numpy(t) for t in grouped(q, v, use_causal_mask=causal, return_attention_scores=True)]
+        want = [to_numpy(t) for t in plain(q, v, use_causal_mask=causal, return_attention_scores=True)]
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-6, atol=1e-6)
+
+
+def test_as_many_key_value_heads_as_heads_is_plain_multi_head_attention():
+    q, v = random_array((2, 4, 6)), random_array((2, 5, 7), 1)
+    explicit, plain = MultiHeadAttention(4, 3, num_key_value_heads=4), MultiHeadAttention(4, 3)
+    explicit(q, v)
+    plain(q, v)
+    explicit.set_weights(plain.get_weights())
+    for a, b in zip(
+        explicit(q, v, use_causal_mask=True, return_attention_scores=True),
+        plain(q, v, use_causal_mask=True, return_attention_scores=True),
+    ):
+        np.testing.assert_array_equal(to_numpy(a), to_numpy(b))
+
+
+def test_one_key_value_head_is_multi_query_attention():
+    q = random_array((1, 5, 8))
+    layer = MultiHeadAttention(4, 2, num_key_value_heads=1, use_bias=False)
+    _, weights = layer(q, q, return_attention_scores=True)
+    w_q, w_k, w_v, _ = (to_numpy(w) for w in layer.weights)
+    assert w_k.shape == (8, 1, 2) and w_v.shape == (8, 1, 2)
+    keys = q[0] @ w_k[:, 0]  # (5, 2): one key per step, shared by all four query heads
+    for h in range(4):
+        scores = (q[0] @ w_q[:, h]) @ keys.T / np.sqrt(2)
+        want = np.exp(scores - scores.max(-1, keepdims=True))
+        np.testing.assert_allclose(to_numpy(weights)[0, h], want / want.sum(-1, keepdims=True), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("causal", [False, True], ids=["full", "causal"])
+@pytest.mark.parametrize("window", [1, 2, 4])
+def test_sliding_window_gives_exact_zeros_and_is_anded_with_every_mask(causal, window):
+    x = random_array((2, 7, 8))
+    value_mask = np.array([[1, 1, 1, 1, 1, 0, 0], [1, 0, 1, 1, 1, 1, 1]], bool)
+    attention_mask = np.random.default_rng(3).random((2, 7, 7)) > 0.2
+    i, j = np.arange(7)[:, None], np.arange(7)[None, :]
+    band = ((i - window < j) & (j <= i)) if causal else (np.abs(i - j) < window)  # (Tq, Tv)
+    layer = MultiHeadAttention(2, 4, sliding_window=window)
+    out, weights = layer(x, x, value_mask=value_mask, use_causal_mask=causal, return_attention_scores=True)
+    weights = to_numpy(weights)
+    allowed = np.broadcast_to((band & value_mask[:, None, :])[:, None], weights.shape)
+    assert np.all(weights[~allowed] == 0.0)
+    assert np.all(weights[allowed] > 0.0)
+    if causal and window == 1:  # only itself: each visible query copies its own value
+        np.testing.assert_array_equal(weights[allowed], 1.0)
+    # The same as giving the band as an attention mask to a layer without a window.
+    plain = MultiHeadAttention(2, 4)
+    plain(x, x)
+    plain.set_weights(layer.get_weights())
+    want_out, want_weights = plain(
+        x, x, value_mask=value_mask, attention_mask=band, use_causal_mask=causal, return_attention_scores=True
+    )
+    np.testing.assert_array_equal(weights, to_numpy(want_weights))
+    np.testing.assert_array_equal(to_numpy(out), to_numpy(want_out))
+    # ANDed with an explicit attention mask and the query's padding too.
+    query_mask = np.array([[1, 1, 1, 1, 1, 1, 0], [1, 1, 1, 1, 1, 1, 1]], bool)
+    _, weights = layer(
+        x,
+        x,
+        query_mask=query_mask,
+        value_mask=value_mask,
+        attention_mask=attention_mask,
+        use_causal_mask=causal,
+        return_attention_scores=True,
+    )
+    allowed = band & value_mask[:, None, :] & attention_mask & query_mask[:, :, None]
+    assert np.all(to_numpy(weights)[np.broadcast_to(~allowed[:, None], weights.shape)] == 0.0)
+
+
+def test_rotary_rotates_each_heads_projected_queries_and_keys():
+    q, v = random_array((2, 4, 6)), random_array((2, 5, 6), 1)
+    layer = MultiHeadAttention(2, 4, num_key_value_heads=1, rotary=True, rotary_max_wavelength=100)
+    _, weights = layer(q, v, return_attention_scores=True)
+    w_q, b_q, w_k, b_k = (to_numpy(w) for w in layer.weights[:4])
+    queries = rotary_numpy(np.einsum("btf,fnd->btnd", q, w_q) + b_q, range(4), 100)  # (2, 4, 2, 4)
+    keys = rotary_numpy(np.einsum("btf,fnd->btnd", v, w_k) + b_k, range(5), 100)  # (2, 5, 1, 4)
+    scores = np.einsum("bqnd,bkd->bnqk", queries, keys[:, :, 0]) / np.sqrt(4)
+    want = np.exp(scores - scores.max(-1, keepdims=True))
+    np.testing.assert_allclose(to_numpy(weights), want / want.sum(-1, keepdims=True), rtol=1e-5, atol=1e-6)
+
+
+def test_rotary_scores_depend_only_on_relative_positions():
+    layer = MultiHeadAttention(2, 4, rotary=True, bias_initializer="random_normal")
+    x = random_array((2, 6, 8))
+    _, weights = layer(x, x, return_attention_scores=True)
+    _, shifted = layer(x, x, query_start_index=5, key_start_index=5, return_attention_scores=True)
+    np.testing.assert_allclose(to_numpy(shifted), to_numpy(weights), rtol=1e-5, atol=1e-5)
+    # The same content at shifted steps: `content` at steps 0..3, then at steps 3..6 after three filler steps.
+    content, filler = random_array((2, 4, 8), 1), random_array((2, 3, 8), 2)
+    first, later = np.concatenate([content, filler], 1), np.concatenate([filler, content], 1)
+    block = np.zeros((7, 7), bool)
+    _, a = layer(
+        first,
+        first,
+        attention_mask=(block | np.pad(np.ones((4, 4), bool), ((0, 3), (0, 3)))),
+        return_attention_scores=True,
+    )
+    _, b = layer(
+        later,
+        later,
+        attention_mask=(block | np.pad(np.ones((4, 4), bool), ((3, 0), (3, 0)))),
+        return_attention_scores=True,
+    )
+    np.testing.assert_allclose(to_numpy(b)[:, :, 3:, 3:], to_numpy(a)[:, :, :4, :4], rtol=1e-5, atol=1e-5)
+    # Positions matter: one vector at every step gets uniform weights without rotary, not with it.
+    same = np.broadcast_to(x[:, :1], x.shape)
+    plain = MultiHeadAttention(2, 4, bias_initializer="random_normal")
+    plain(same, same)
+    plain.set_weights(layer.get_weights())
+    np.testing.assert_allclose(to_numpy(plain(same, same, return_attention_scores=True)[1]), 1 / 6, rtol=1e-5)
+    rotated = to_numpy(layer(same, same, return_attention_scores=True)[1])
+    assert np.abs(rotated - 1 / 6).max() > 1e-2
+
+
+def test_decoding_one_step_at_a_time_with_positions_equals_the_full_sequence():
+    """A cache's calls: one query step at position t against the keys so far, or only the last `window` of them."""
+    window = 3
+    layer = MultiHeadAttention(4, 2, num_key_value_heads=2, sliding_window=window, rotary=True)
+    x = random_array((2, 7, 6))
+    out, weights = (to_numpy(t) for t in layer(x, x, use_causal_mask=True, return_attention_scores=True))
+    for t in range(7):
+        step_out, step_weights = layer(
+            x[:, t : t + 1], x[:, : t + 1], query_start_index=t, use_causal_mask=True, return_attention_scores=True
+        )
+        np.testing.assert_allclose(to_numpy(step_out)[:, 0], out[:, t], rtol=1e-5, atol=1e-5)
+        np.testing.assert_allclose(to_numpy(step_weights)[:, :, 0], weights[:, :, t, : t + 1], rtol=1e-5, atol=1e-6)
+        first = max(0, t - window + 1)  # a bounded cache keeps only the last `window` keys and values
+        bounded = layer(
+            x[:, t : t + 1],
+            x[:, first : t + 1],
+            query_start_index=t,
+            key_start_index=first,
+            use_causal_mask=True,
+        )
+        np.testing.assert_allclose(to_numpy(bounded)[:, 0], out[:, t], rtol=1e-5, atol=1e-5)
+    index = keras.ops.convert_to_tensor(4, "int32")  # a tensor position, as a compiled decoding loop passes
+    np.testing.assert_allclose(
+        to_numpy(layer(x[:, 4:5], x[:, :5], query_start_index=index, use_causal_mask=True))[:, 0],
+        out[:, 4],
+        rtol=1e-5,
+        atol=1e-5,
+    )
+
+
+def test_grouped_window_rotary_under_mixed_float16(mixed_precision):
+    mask = np.ones((2, 6), bool)
+    mask[1, 4:] = False
+    layer = MultiHeadAttention(4, 8, num_key_value_heads=2, sliding_window=3, rotary=True)
+    big = random_array((2, 6, 16)) * 50  # scores far beyond float16's range
+    out, weights = layer(big, big, value_mask=mask, use_causal_mask=True, return_attention_scores=True)
+    assert out.dtype == "float16" and weights.dtype == "float16" and layer.key_kernel.dtype == "float32"
+    weights = to_numpy(keras.ops.cast(weights, "float32"))
+    assert np.all(np.isfinite(to_numpy(keras.ops.cast(out, "float32")))) and np.all(np.isfinite(weights))
+    assert np.all(weights[1, :, :, 4:] == 0.0)
+    assert np.all(weights[np.broadcast_to(~np.tri(6, 6, 0, bool) | np.tri(6, 6, -3, bool), weights.shape)] == 0.0)
+    # Close to the same layer in float32.
+    x = random_array((2, 6, 16), 1)
+    full = MultiHeadAttention(4, 8, num_key_value_heads=2, sliding_window=3, rotary=True, dtype="float32")
+    full(x, x)
+    full.set_weights(layer.get_weights())
+    half_out = to_numpy(keras.ops.cast(layer(x, x, value_mask=mask, use_causal_mask=True), "float32"))
+    np.testing.assert_allclose(half_out, to_numpy(full(x, x, value_mask=mask, use_causal_mask=True)), atol=2e-2)
+
+
+@pytest.mark.parametrize(
+    ("argument", "value"),
+    [
+        ("num_heads", 2.5),
+        ("num_heads", "4"),
+        ("key_dim", 2.5),
+        ("value_dim", "4"),
+        ("num_key_value_heads", 1.5),
+        ("num_key_value_heads", "2"),
+        ("sliding_window", 2.5),
+        ("sliding_window", "3"),
+        ("output_shape", "4"),
+        ("output_shape", (2, 2.5)),
+    ],
+)
+def test_non_integer_arguments_raise_value_errors_naming_them(argument, value):
+    kwargs = {"num_heads": 4, "key_dim": 4, argument: value}
+    echoed = value[1] if isinstance(value, tuple) else value
+    with pytest.raises(
+        ValueError, match=re.escape(f"`{argument}` must be an integer. Received: {argument}={echoed!r}")
+    ):
+        MultiHeadAttention(**kwargs)
+
+
+def test_rejects_bad_grouping_window_and_rotary_arguments():
+    with pytest.raises(
+        ValueError,
+        match=r"`num_heads` must be a multiple of `num_key_value_heads`. Received: num_heads=4, num_key_value_heads=3",
+    ):
+        MultiHeadAttention(4, 2, num_key_value_heads=3)
+    with pytest.raises(ValueError, match=r"`num_key_value_heads` must be >= 1. Received: num_key_value_heads=0"):
+        MultiHeadAttention(4, 2, num_key_value_heads=0)
+    with pytest.raises(ValueError, match=r"`sliding_window` must be >= 1. Received: sliding_window=0"):
+        MultiHeadAttention(4, 2, sliding_window=0)
+    with pytest.raises(ValueError, match=r"`key_dim` must be even when `rotary=True`.*Received: key_dim=3"):
+        MultiHeadAttention(4, 3, rotary=True)
+    with pytest.raises(TypeError, match=r"`rotary` must be True or False. Received: rotary='yes'"):
+        MultiHeadAttention(4, 2, rotary="yes")
+    with pytest.raises(
+        ValueError, match=r"`rotary_max_wavelength` must be a number greater than 1. Received: rotary_max_wavelength=1"
+    ):
+        MultiHeadAttention(4, 2, rotary=True, rotary_max_wavelength=1)
+    q = random_array((1, 3, 4))
+    with pytest.raises(
+        ValueError,
+        match=r"`query_start_index` must be an integer or an integer tensor. Received: query_start_index=1.5",
+    ):
+        MultiHeadAttention(2, 2, rotary=True)(q, q, query_start_index=1.5)

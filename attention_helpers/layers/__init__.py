@@ -8,6 +8,7 @@ from attention_helpers.layers.dot_product import DotProductAttention, causal_mas
 from attention_helpers.layers.feed_forward import FeedForwardAttention
 from attention_helpers.layers.multi_head import MultiHeadAttention
 from attention_helpers.layers.position import PositionEmbedding, SinusoidalPositionEncoding
+from attention_helpers.layers.rotary import RotaryPositionEmbedding
 from attention_helpers.layers.self_attention_2d import SelfAttention2D
 from attention_helpers.layers.temporal import TemporalAttention
 from attention_helpers.layers.transformer import TransformerBlock
@@ -18,6 +19,7 @@ __all__ = [
     "FeedForwardAttention",
     "MultiHeadAttention",
     "PositionEmbedding",
+    "RotaryPositionEmbedding",
     "SelfAttention2D",
     "SinusoidalPositionEncoding",
     "TemporalAttention",

@@ -1,8 +1,13 @@
-"""`MultiHeadAttention`: Transformer attention written out for teaching, equal to `keras.layers.MultiHeadAttention`."""
+"""`MultiHeadAttention`: Transformer attention written out for teaching, equal to `keras.layers.MultiHeadAttention`.
+
+With `num_key_value_heads` (grouped-query attention), `sliding_window` and `rotary` it also covers
+what `keras.layers.GroupQueryAttention` and today's decoder-only models add to it.
+"""
 
 from __future__ import annotations
 
 import math
+import numbers
 
 import keras
 from keras import ops
@@ -17,7 +22,22 @@ from attention_helpers.layers._common import (
     output_spec,
     stable_softmax,
 )
-from attention_helpers.layers.dot_product import causal_mask
+from attention_helpers.layers.rotary import RotaryPositionEmbedding, check_max_wavelength
+
+
+def _check_int(name, value, minimum=1):
+    """`check_int`, but a value that is not an integer (2.5, "4") raises a ValueError, as Keras's layers do."""
+    try:
+        return check_int(name, value, minimum=minimum)
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+
+
+def _check_start_index(name, value):
+    """A position: a Python integer, or an integer tensor (not checked here, it may be symbolic)."""
+    if isinstance(value, numbers.Number) and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
+        raise ValueError(f"`{name}` must be an integer or an integer tensor. Received: {name}={value!r}")
+    return value
 
 
 def _check_output_shape(output_shape):
@@ -29,12 +49,12 @@ def _check_output_shape(output_shape):
         raise ValueError(
             f"`output_shape` must be None, an integer or a tuple of integers. Received: output_shape={dims}"
         )
-    return tuple(check_int("output_shape", dim, minimum=1) for dim in dims)
+    return tuple(_check_int("output_shape", dim) for dim in dims)
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
 class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
-    """Multi-head scaled dot-product attention (Vaswani et al.), one einsum per step.
+    """Multi-head scaled dot-product attention (Vaswani et al.), with optional grouped keys and values, window and RoPE.
 
     Every head h has its own learned projections of the query, key and value, attends with scaled
     dot products, and the heads' results are concatenated and projected back:
@@ -57,9 +77,39 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
     - an explicit `query_mask=` is honoured (Keras's layer reads only the query's implicit mask);
     - `attention_mask` must be `(batch, Tq, Tv)`, `(1, Tq, Tv)` or `(Tq, Tv)`; other shapes that
       Keras lets broadcast, such as `(batch, 1, Tv)`, raise a `ValueError` here;
-    - inputs are `(batch, steps, features)`: there is no `attention_axes`, `sliding_window`,
-      `use_gate` or `flash_attention`;
+    - inputs are `(batch, steps, features)`: there is no `attention_axes`, `use_gate` or
+      `flash_attention`;
     - symbolic scores have shape `(batch, heads, Tq, Tv)` (Keras declares `(batch, heads, Tq, Tq)`).
+
+    Three options, all off by default (the layer is then exactly the one above):
+
+    - **Grouped-query attention** (`num_key_value_heads`, Ainslie et al. 2023): only
+      `num_key_value_heads` key and value heads are projected, and query head h uses key/value head
+      `h // (num_heads // num_key_value_heads)`. The key and value kernels become
+      `(features, num_key_value_heads, key_dim or value_dim)` and their biases
+      `(num_key_value_heads, dim)`; a KV cache shrinks by `num_heads / num_key_value_heads`.
+      `num_key_value_heads=1` is multi-query attention (Shazeer 2019). With `value_dim=None`,
+      `output_shape=None` and the same three arguments the layer equals
+      `keras.layers.GroupQueryAttention(head_dim=key_dim, num_query_heads=num_heads,
+      num_key_value_heads=...)`: its weights come in the same order and shapes, so
+      `layer.set_weights(keras_layer.get_weights())` copies one into the other.
+    - **Sliding window** (`sliding_window=w`, as in Longformer, Beltagy et al. 2020, and Mistral):
+      query i may attend only to keys j with `|i − j| < w`, a band of `2w − 1` keys; with
+      `use_causal_mask=True` that leaves `i − w < j <= i`, the w most recent keys. This is the
+      band of `keras.layers.GroupQueryAttention(sliding_window=w)` and
+      `keras.layers.MultiHeadAttention(sliding_window=w)` (added in Keras 3.15; Keras 3.13 has
+      neither). It is ANDed with every other mask; weights outside it are exactly zero.
+    - **Rotary positions** (`rotary=True`, Su et al. 2021): a `RotaryPositionEmbedding` (half-split
+      pairs) rotates each head's projected queries and keys before the scores, so the scores
+      depend on relative positions. `key_dim` must then be even.
+
+    Positions. Query step i is at position `query_start_index + i` and key step j at
+    `key_start_index + j` (call arguments, both 0 by default, as in Keras). The rotary angles, the
+    causal mask (`key position <= query position`) and the sliding window
+    (`|query position − key position| < w`) all use these positions, so a decoder with a cache can
+    pass one new query step at position t (`query_start_index=t`) against keys that start at 0, or
+    only the last w cached keys (`key_start_index=t − w + 1`) with a sliding window, and get the
+    rows of the full computation.
 
     Args:
         num_heads: number of attention heads.
@@ -71,7 +121,15 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
         kernel_initializer, bias_initializer, kernel_regularizer, bias_regularizer,
             kernel_constraint, bias_constraint: for the four projections, as in `keras.layers.Dense`.
         seed: seed of the dropout.
+        num_key_value_heads: number of key and value heads; `num_heads` must be a multiple of it.
+            None: `num_heads` (plain multi-head attention). 1: multi-query attention.
+        sliding_window: None (every key), or an int w >= 1: query i sees only keys j with
+            `|i − j| < w` (and, with the causal mask, `i − w < j <= i`).
+        rotary: whether to rotate the projected queries and keys with rotary position embeddings.
+        rotary_max_wavelength: the base of the rotary frequencies (10000 in the paper).
         **kwargs: base layer arguments.
+
+    Integer arguments that are not integers (2.5, "4") raise a `ValueError` naming the argument.
 
     Call arguments:
         query: `(batch, Tq, features)`.
@@ -89,7 +147,10 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
         return_attention_scores: if True, also return the weights `(batch, num_heads, Tq, Tv)`
             (before dropout, as Keras returns them).
         training: whether dropout is applied.
-        use_causal_mask: if True, query step i may only look at value steps j <= i.
+        use_causal_mask: if True, query step i may only look at value steps j <= i (by position,
+            see `query_start_index`).
+        query_start_index: position of the first query step (an int or an integer tensor). Default 0.
+        key_start_index: position of the first key and value step. Default 0.
 
     Returns:
         `output` `(batch, Tq, *output_shape)`, or `(output, weights)`.
@@ -97,6 +158,8 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
     Attributes (after build):
         query_kernel, key_kernel, value_kernel, output_kernel, and the matching `*_bias` (None
         without biases): W_q, W_k, W_v, W_o and their biases, so a notebook can show each step.
+        rotary_embedding: the `RotaryPositionEmbedding` applied to queries and keys (None unless
+        `rotary=True`).
 
     Example:
         >>> import keras
@@ -106,10 +169,27 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
         >>> output, weights = layer(query, value, return_attention_scores=True)
         >>> tuple(output.shape), tuple(weights.shape)
         ((None, 5, 16), (None, 4, 5, 7))
+        >>> # Two key/value heads shared by four query heads, a causal window of 3, rotary positions.
+        >>> decoder = MultiHeadAttention(4, 8, num_key_value_heads=2, sliding_window=3, rotary=True)
+        >>> tuple(decoder(query, query, use_causal_mask=True).shape)
+        (None, 5, 16)
 
     References:
         Ashish Vaswani, Noam Shazeer, Niki Parmar, Jakob Uszkoreit, Llion Jones, Aidan N. Gomez,
         Łukasz Kaiser, Illia Polosukhin, "Attention Is All You Need", https://arxiv.org/abs/1706.03762
+
+        Noam Shazeer, "Fast Transformer Decoding: One Write-Head is All You Need", 2019,
+        https://arxiv.org/abs/1911.02150
+
+        Joshua Ainslie, James Lee-Thorp, Michiel de Jong, Yury Zemlyanskiy, Federico Lebrón, Sumit
+        Sanghai, "GQA: Training Generalized Multi-Query Transformer Models from Multi-Head
+        Checkpoints", 2023, https://arxiv.org/abs/2305.13245
+
+        Iz Beltagy, Matthew E. Peters, Arman Cohan, "Longformer: The Long-Document Transformer",
+        2020, https://arxiv.org/abs/2004.05150
+
+        Jianlin Su, Yu Lu, Shengfeng Pan, Ahmed Murtadha, Bo Wen, Yunfeng Liu, "RoFormer: Enhanced
+        Transformer with Rotary Position Embedding", 2021, https://arxiv.org/abs/2104.09864
     """
 
     def __init__(
@@ -127,12 +207,16 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
         kernel_constraint=None,
         bias_constraint=None,
         seed=None,
+        num_key_value_heads=None,
+        sliding_window=None,
+        rotary=False,
+        rotary_max_wavelength=10000,
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_heads = check_int("num_heads", num_heads, minimum=1)
-        self.key_dim = check_int("key_dim", key_dim, minimum=1)
-        self.value_dim = self.key_dim if value_dim is None else check_int("value_dim", value_dim, minimum=1)
+        self.num_heads = _check_int("num_heads", num_heads)
+        self.key_dim = _check_int("key_dim", key_dim)
+        self.value_dim = self.key_dim if value_dim is None else _check_int("value_dim", value_dim)
         self.dropout = check_rate("dropout", dropout)
         self.use_bias = check_bool("use_bias", use_bias)
         # Not `self.output_shape`: Keras's model summary reads an attribute of that name as the
@@ -147,7 +231,26 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
             bias_constraint=bias_constraint,
         )
         self.seed = seed
+        self.num_key_value_heads = (
+            self.num_heads if num_key_value_heads is None else _check_int("num_key_value_heads", num_key_value_heads)
+        )
+        if self.num_heads % self.num_key_value_heads:
+            raise ValueError(
+                "`num_heads` must be a multiple of `num_key_value_heads`. "
+                f"Received: num_heads={self.num_heads}, num_key_value_heads={self.num_key_value_heads}"
+            )
+        self.sliding_window = None if sliding_window is None else _check_int("sliding_window", sliding_window)
+        self.rotary = check_bool("rotary", rotary)
+        self.rotary_max_wavelength = check_max_wavelength("rotary_max_wavelength", rotary_max_wavelength)
+        if self.rotary and self.key_dim % 2:
+            raise ValueError(
+                "`key_dim` must be even when `rotary=True` (features are rotated in pairs). "
+                f"Received: key_dim={self.key_dim}"
+            )
         self.dropout_layer = keras.layers.Dropout(self.dropout, seed=seed, dtype=self.dtype_policy)
+        self.rotary_embedding = (
+            RotaryPositionEmbedding(self.rotary_max_wavelength, dtype=self.dtype_policy) if self.rotary else None
+        )
         self.supports_masking = True
 
     def _check_shapes(self, query_shape, value_shape, key_shape):
@@ -166,7 +269,7 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
     def build(self, query_shape, value_shape, key_shape=None):
         query_shape, value_shape, key_shape = self._check_shapes(query_shape, value_shape, key_shape)
         output_shape = self._output_shape or (query_shape[-1],)
-        heads = self.num_heads
+        heads, kv_heads = self.num_heads, self.num_key_value_heads
 
         def projection(prefix, kernel_shape, bias_shape):
             return self._make_kernel_and_bias(kernel_shape, bias_shape if self.use_bias else None, prefix)
@@ -175,9 +278,12 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
         self.query_kernel, self.query_bias = projection(
             "query_", (query_shape[-1], heads, self.key_dim), (heads, self.key_dim)
         )
-        self.key_kernel, self.key_bias = projection("key_", (key_shape[-1], heads, self.key_dim), (heads, self.key_dim))
+        # Grouped-query attention: only `num_key_value_heads` key and value heads.
+        self.key_kernel, self.key_bias = projection(
+            "key_", (key_shape[-1], kv_heads, self.key_dim), (kv_heads, self.key_dim)
+        )
         self.value_kernel, self.value_bias = projection(
-            "value_", (value_shape[-1], heads, self.value_dim), (heads, self.value_dim)
+            "value_", (value_shape[-1], kv_heads, self.value_dim), (kv_heads, self.value_dim)
         )
         self.output_kernel, self.output_bias = projection(
             "output_", (heads, self.value_dim, *output_shape), output_shape
@@ -210,7 +316,38 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
                 f"shape (1, Tq, Tv) = {(1, tq, tv)} or (Tq, Tv) = {(tq, tv)}."
             )
 
-    def _attention_mask(self, query, value, key, query_mask, value_mask, key_mask, attention_mask, use_causal_mask):
+    def _position_mask(self, query_steps, key_steps, query_start_index, key_start_index, use_causal_mask):
+        """Causal and sliding-window masks from positions, as a boolean `(1, Tq, Tv)`, or None.
+
+        Query step i is at `query_start_index + i`, key step j at `key_start_index + j`; with both
+        0 the causal mask is `causal_mask(Tq, Tv)` and the window that of Keras.
+        """
+        if not use_causal_mask and self.sliding_window is None:
+            return None
+        query_positions = ops.arange(query_steps, dtype="int32") + ops.cast(query_start_index, "int32")
+        key_positions = ops.arange(key_steps, dtype="int32") + ops.cast(key_start_index, "int32")
+        offset = query_positions[:, None] - key_positions[None, :]  # (Tq, Tv): how far back key j is
+        mask = None
+        if use_causal_mask:
+            mask = ops.greater_equal(offset, 0)  # key position <= query position
+        if self.sliding_window is not None:
+            window = ops.less(ops.abs(offset), self.sliding_window)  # |i − j| < w
+            mask = window if mask is None else ops.logical_and(mask, window)
+        return mask[None]  # (1, Tq, Tv)
+
+    def _attention_mask(
+        self,
+        query,
+        value,
+        key,
+        query_mask,
+        value_mask,
+        key_mask,
+        attention_mask,
+        use_causal_mask,
+        query_start_index=0,
+        key_start_index=0,
+    ):
         """AND of every mask given, as a boolean `(batch or 1, Tq or 1, Tv or 1)`, or None."""
         masks = []
         if query_mask is not None:
@@ -226,8 +363,11 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
             if len(attention_mask.shape) == 2:
                 attention_mask = attention_mask[None]  # (Tq, Tv) -> (1, Tq, Tv)
             masks.append(attention_mask)  # (batch or 1, Tq, Tv)
-        if use_causal_mask:
-            masks.append(causal_mask(ops.shape(query)[1], ops.shape(value)[1]))  # (1, Tq, Tv)
+        position_mask = self._position_mask(
+            ops.shape(query)[1], ops.shape(value)[1], query_start_index, key_start_index, use_causal_mask
+        )
+        if position_mask is not None:
+            masks.append(position_mask)  # (1, Tq, Tv)
         if not masks:
             return None
         combined = masks[0]
@@ -247,16 +387,39 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
         return_attention_scores=False,
         training=None,
         use_causal_mask=False,
+        query_start_index=0,
+        key_start_index=0,
     ):
         key = value if key is None else key
         self._check_shapes(query.shape, value.shape, key.shape)
+        query_start_index = _check_start_index("query_start_index", query_start_index)
+        key_start_index = _check_start_index("key_start_index", key_start_index)
         mask = self._attention_mask(
-            query, value, key, query_mask, value_mask, key_mask, attention_mask, use_causal_mask
+            query,
+            value,
+            key,
+            query_mask,
+            value_mask,
+            key_mask,
+            attention_mask,
+            use_causal_mask,
+            query_start_index,
+            key_start_index,
         )
 
         q = self._project(query, self.query_kernel, self.query_bias)  # (batch, Tq, heads, key_dim)
-        k = self._project(key, self.key_kernel, self.key_bias)  # (batch, Tv, heads, key_dim)
-        v = self._project(value, self.value_kernel, self.value_bias)  # (batch, Tv, heads, value_dim)
+        k = self._project(key, self.key_kernel, self.key_bias)  # (batch, Tv, kv_heads, key_dim)
+        v = self._project(value, self.value_kernel, self.value_bias)  # (batch, Tv, kv_heads, value_dim)
+        if self.rotary_embedding is not None:
+            # Rotate each head's queries and keys by their positions (not the values).
+            q = self.rotary_embedding(q, start_index=query_start_index)  # (batch, Tq, heads, key_dim)
+            k = self.rotary_embedding(k, start_index=key_start_index)  # (batch, Tv, kv_heads, key_dim)
+        group = self.num_heads // self.num_key_value_heads
+        if group > 1:
+            # Query head h uses key/value head h // group, as keras.layers.GroupQueryAttention repeats them:
+            # (batch, Tv, kv_heads, dim) -> (batch, Tv, heads, dim)
+            k = ops.repeat(k, group, axis=2)
+            v = ops.repeat(v, group, axis=2)
 
         # Scaling q (not the scores) keeps float16 products smaller; it is the same maths.
         q = q * ops.cast(1.0 / math.sqrt(self.key_dim), q.dtype)
@@ -310,5 +473,9 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
             "output_shape": self._output_shape,
             **self._weight_args_config(),
             "seed": self.seed,
+            "num_key_value_heads": self.num_key_value_heads,
+            "sliding_window": self.sliding_window,
+            "rotary": self.rotary,
+            "rotary_max_wavelength": self.rotary_max_wavelength,
         }
         return {**base_config, **config}
