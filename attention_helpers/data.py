@@ -481,3 +481,27 @@ def census_names(split="train", kind="last", seed=None):
         order = np.random.default_rng(seed).permutation(len(chosen))
         chosen = [chosen[i] for i in order]
     return chosen
+
+
+def lookback_task(n, length=32, lookback=3, vocab_size=16, seed=None):
+    """Notebook 12: "output the token `lookback` positions back", a task that needs relative positions.
+
+    Tokens are drawn uniformly from `vocab_size`; the target at position i is the token at
+    i - `lookback`, and -1 (not scored) at the first `lookback` positions.
+
+    Returns:
+        int32 `(tokens, targets)`, each `(n, length)`.
+
+    Example:
+        >>> tokens, targets = lookback_task(2, length=6, seed=0)
+        >>> bool((targets[:, 3:] == tokens[:, :3]).all())
+        True
+    """
+    n = check_int("n", n, minimum=1)
+    lookback = check_int("lookback", lookback, minimum=1)
+    length = check_int("length", length, minimum=lookback + 1)
+    vocab_size = check_int("vocab_size", vocab_size, minimum=2)
+    tokens = np.random.default_rng(check_seed(seed)).integers(0, vocab_size, size=(n, length)).astype("int32")
+    targets = np.full_like(tokens, -1)
+    targets[:, lookback:] = tokens[:, :-lookback]  # position i asks for the token at i - lookback
+    return tokens, targets

@@ -672,3 +672,64 @@ def check_kv_cache(attend_with_cache, weights=None):
     return _report(True, f"your cached attention equals attention over the whole sequence at every position, and "
                          f"inside the GPT greedy decoding with it gives the logits of the full recomputation at all "
                          f"{len(gaps)} positions (largest difference {gaps.max():.1e}).")
+
+
+def _partial_attention(q, k, v):
+    """(m, l, o) of attention over these keys: max score, sum of exp(s - m), unnormalised output."""
+    scores = q @ k.T / np.sqrt(q.shape[-1])
+    m = scores.max(axis=-1, keepdims=True)
+    p = np.exp(scores - m)
+    return m, p.sum(axis=-1, keepdims=True), p @ v
+
+
+def check_attention_merge(merge):
+    """Notebook 12: `merge(part_a, part_b)` combines two partial attention results `(m, l, o)`.
+
+    Random queries (5), keys and values (11, split after key 4) in float64: the merged `(m, l, o)`
+    must be the partial result of all 11 keys, so that `o / l` equals naive attention. The report
+    names the first wrong term: the maximum, the sum or the output (and, for the last two, whether
+    the rescaling by exp(m_part - m) is missing). A second test merges with a part whose keys are
+    all masked (m = -inf, l = 0, o = 0), which must change nothing.
+    """
+    if merge is None:
+        return _missing("merge")
+    if not callable(merge):
+        raise TypeError(f"`merge` must be a function. Received: {type(merge).__name__}")
+    rng = np.random.default_rng(0)
+    q, k, v = rng.normal(size=(5, 4)) * 2, rng.normal(size=(11, 4)) * 2, rng.normal(size=(11, 3))
+    part_a, part_b, whole = _partial_attention(q, k[:4], v[:4]), _partial_attention(q, k[4:], v[4:]), \
+        _partial_attention(q, k, v)
+    result = merge(part_a, part_b)
+    if not isinstance(result, tuple) or len(result) != 3:
+        raise TypeError(f"`merge` must return `(m, l, o)`. Received: {type(result).__name__}")
+    if any(term is None for term in result):
+        return _missing("m, l and o")
+    m, total, o = (np.asarray(term, dtype=float) for term in result)
+    for name, got, expected in (("m", m, whole[0]), ("l", total, whole[1]), ("o", o, whole[2])):
+        if got.shape != expected.shape:
+            return _report(False, f"`{name}` has shape {got.shape}; expected {expected.shape}.")
+    if not np.allclose(m, whole[0]):
+        return _report(False, "the maximum `m` is wrong: it must be the larger of the two parts' maxima, "
+                              "np.maximum(m_a, m_b), for every query.")
+    if not np.allclose(total, whole[1]):
+        unscaled = np.allclose(total, part_a[1] + part_b[1])
+        return _report(False, "the sum `l` is wrong" + (
+            ": l_a + l_b adds sums taken against two different maxima; rescale each by exp(m_part - m) first."
+            if unscaled else ": it must be l_a·exp(m_a - m) + l_b·exp(m_b - m)."))
+    if not np.allclose(o, whole[2]):
+        unscaled = np.allclose(o, part_a[2] + part_b[2])
+        return _report(False, "the output `o` is wrong" + (
+            ": o_a + o_b mixes outputs taken against two different maxima; rescale each by exp(m_part - m), "
+            "as for l." if unscaled else ": it must be o_a·exp(m_a - m) + o_b·exp(m_b - m)."))
+    empty = (np.full_like(part_a[0], -np.inf), np.zeros_like(part_a[1]), np.zeros_like(part_a[2]))
+    with np.errstate(invalid="ignore"):
+        m2, total2, o2 = (np.asarray(term, dtype=float) for term in merge(part_a, empty))
+    if not (np.allclose(m2, part_a[0]) and np.allclose(total2, part_a[1]) and np.allclose(o2, part_a[2])):
+        return _report(False, "merging with a part whose keys are all masked (m = -inf, l = 0, o = 0) changed "
+                              "the result; its scale exp(-inf - m) should be 0.")
+    output = o / total
+    naive = np.exp(q @ k.T / 2.0 - (q @ k.T / 2.0).max(axis=-1, keepdims=True))
+    naive = (naive / naive.sum(axis=-1, keepdims=True)) @ v
+    assert np.allclose(output, naive)
+    return _report(True, "m, l and o are those of all 11 keys together, o / l equals naive attention, and a fully "
+                         "masked part changes nothing.")

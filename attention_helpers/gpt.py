@@ -84,6 +84,7 @@ def build_gpt(
     num_layers=2,
     dropout=0.1,
     learning_rate=3e-3,
+    num_key_value_heads=None,
 ):
     """A GPT as GPT-2 lays it out, small: the same model notebook 10 writes in its cells.
 
@@ -100,6 +101,8 @@ def build_gpt(
         num_layers: Transformer blocks.
         dropout: on the embeddings, the attention weights and both residual branches.
         learning_rate: of AdamW.
+        num_key_value_heads: key/value heads per block (grouped-query attention, notebook 12); None:
+            one per head, as in notebook 10.
 
     Returns:
         a `keras.Model`, `(batch, steps <= context)` int tokens → `(batch, steps, vocab_size)` logits,
@@ -124,7 +127,8 @@ def build_gpt(
     x = keras.layers.Dropout(dropout, name="embedding_dropout")(x)
     for i in range(num_layers):
         block = layers.TransformerBlock(num_heads, d_model // num_heads, 4 * d_model, dropout=dropout,
-                                        norm_first=True, activation="gelu", name=f"block_{i}")
+                                        norm_first=True, activation="gelu", num_key_value_heads=num_key_value_heads,
+                                        name=f"block_{i}")
         x = block(x, use_causal_mask=True)
     x = keras.layers.LayerNormalization(epsilon=1e-5, name="final_norm")(x)
     logits = keras.layers.Dense(vocab_size, name="head")(x)  # (batch, steps, vocab_size)
@@ -194,6 +198,10 @@ def gpt_weights(model):
         if type(layer).__name__ != "TransformerBlock":
             continue
         attention = layer.attention
+        if attention.key_kernel.shape[1] != attention.query_kernel.shape[1]:
+            raise ValueError("gpt_weights reads models with one key/value head per query head only. Received: "
+                             f"{attention.query_kernel.shape[1]} query heads, {attention.key_kernel.shape[1]} "
+                             "key/value heads")
         blocks.append({
             "norm1": norm(layer.attention_norm),
             "w_q": numpy(attention.query_kernel), "b_q": numpy(attention.query_bias),

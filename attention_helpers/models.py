@@ -12,7 +12,9 @@ from attention_helpers.layers import (
     DenseAttention,
     DotProductAttention,
     FeedForwardAttention,
+    MultiHeadAttention,
     PositionEmbedding,
+    SinusoidalPositionEncoding,
     TemporalAttention,
 )
 
@@ -241,4 +243,34 @@ def reversal_model(length=8, vocab_size=10, dim=32, learning_rate=1e-2):
         metrics=["accuracy"],
         steps_per_execution=STEPS_PER_EXECUTION,
     )
+    return model
+
+
+LOOKBACK_POSITIONS = ("none", "learned", "sinusoidal", "rotary")
+
+
+def lookback_model(positions, vocab_size=16, max_length=64, d_model=32, num_heads=2, learning_rate=3e-3):
+    """Notebook 12's length-generalisation model: one causal attention layer with a chosen position scheme.
+
+    Token embedding, then positions as `positions` says: "none"; "learned" (`PositionEmbedding(max_length)`,
+    added); "sinusoidal" (`SinusoidalPositionEncoding`, added); or "rotary" (`MultiHeadAttention(rotary=True)`:
+    queries and keys rotated, nothing added). Then a residual causal `MultiHeadAttention`, a residual
+    ReLU layer after a LayerNorm, a LayerNorm and logits. Inputs of any length (up to `max_length` for
+    "learned"); compiled with Adam and cross-entropy on logits that skips targets of -1.
+    """
+    check_one_of("positions", positions, set(LOOKBACK_POSITIONS))
+    tokens = keras.Input(shape=(None,), dtype="int32", name="tokens")
+    x = keras.layers.Embedding(vocab_size, d_model, name="token_embedding")(tokens)  # (batch, steps, d_model)
+    if positions == "learned":
+        x = x + PositionEmbedding(max_length, name="position_embedding")(x)
+    elif positions == "sinusoidal":
+        x = x + SinusoidalPositionEncoding(name="position_encoding")(x)
+    attention = MultiHeadAttention(num_heads, d_model // num_heads, rotary=positions == "rotary", name="attention")
+    x = x + attention(x, x, use_causal_mask=True)
+    x = x + keras.layers.Dense(d_model, activation="relu", name="feed_forward")(keras.layers.LayerNormalization()(x))
+    logits = keras.layers.Dense(vocab_size, name="logits")(keras.layers.LayerNormalization()(x))
+    model = keras.Model(tokens, logits, name=f"lookback_{positions}")
+    model.compile(optimizer=keras.optimizers.Adam(learning_rate),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True, ignore_class=-1),
+                  steps_per_execution=50)
     return model

@@ -392,3 +392,13 @@ def test_census_names_seed_shuffles_without_changing_the_split():
 def test_census_names_rejects_bad_arguments(kwargs, error, match):
     with pytest.raises(error, match=match):
         data.census_names(**kwargs)
+
+
+def test_lookback_task_targets_are_the_tokens_three_back():
+    tokens, targets = data.lookback_task(50, length=10, lookback=3, vocab_size=5, seed=1)
+    assert tokens.shape == targets.shape == (50, 10) and tokens.dtype == np.int32
+    np.testing.assert_array_equal(targets[:, 3:], tokens[:, :7])
+    assert np.all(targets[:, :3] == -1) and set(np.unique(tokens)) == set(range(5))
+    np.testing.assert_array_equal(tokens, data.lookback_task(50, length=10, lookback=3, vocab_size=5, seed=1)[0])
+    with pytest.raises(ValueError, match="`length` must be >= 4"):
+        data.lookback_task(5, length=3, lookback=3)

@@ -479,3 +479,23 @@ def test_check_kv_cache_inside_a_gpt_compares_every_position():
     keras.utils.set_random_seed(3)
     weights = gpt.gpt_weights(gpt.build_gpt(context=8, d_model=16, num_heads=2, dropout=0.0))
     assert exercises.check_kv_cache(gpt.attend_with_cache, weights)
+
+
+def test_check_attention_merge_names_the_wrong_term(capsys):
+    def right(a, b):
+        m = np.maximum(a[0], b[0])
+        sa, sb = np.exp(a[0] - m), np.exp(b[0] - m)
+        return m, a[1] * sa + b[1] * sb, a[2] * sa + b[2] * sb
+
+    assert exercises.check_attention_merge(right)
+    assert "o / l equals naive attention" in capsys.readouterr().out
+    assert not exercises.check_attention_merge(lambda a, b: (a[0], *right(a, b)[1:]))
+    assert "the maximum `m` is wrong" in capsys.readouterr().out
+    assert not exercises.check_attention_merge(lambda a, b: (right(a, b)[0], a[1] + b[1], right(a, b)[2]))
+    assert "l_a + l_b adds sums taken against two different maxima" in capsys.readouterr().out
+    assert not exercises.check_attention_merge(lambda a, b: (*right(a, b)[:2], a[2] + b[2]))
+    assert "o_a + o_b mixes outputs" in capsys.readouterr().out
+    assert not exercises.check_attention_merge(lambda a, b: (None, None, None))
+    assert FILL_IN in capsys.readouterr().out
+    with pytest.raises(TypeError, match="must return `\\(m, l, o\\)`"):
+        exercises.check_attention_merge(lambda a, b: a[0])

@@ -157,3 +157,17 @@ def test_rejects_bad_arguments_and_inputs():
         ValueError, match=r"expects `mask` of shape \(batch, steps\) = \(2, 5\).*Received: mask.shape=\(2, 4\)"
     ):
         block(random_array((2, 5, 8)), mask=np.ones((2, 4), bool))
+
+
+def test_num_key_value_heads_reaches_the_attention_and_the_config(tmp_path):
+    block = TransformerBlock(num_heads=4, key_dim=4, ff_dim=16, num_key_value_heads=2, norm_first=True)
+    x = np.random.default_rng(0).normal(size=(2, 5, 16)).astype("float32")
+    y, weights = block(x, use_causal_mask=True, return_attention_scores=True)
+    assert tuple(block.attention.key_kernel.shape) == (16, 2, 4) and weights.shape == (2, 4, 5, 5)
+    assert block.get_config()["num_key_value_heads"] == 2
+    model = keras.Sequential([keras.Input((5, 16)), block])
+    model.save(tmp_path / "block.keras")
+    loaded = keras.saving.load_model(tmp_path / "block.keras")
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)), atol=1e-6)
+    with pytest.raises(ValueError, match="num_key_value_heads"):
+        TransformerBlock(num_heads=4, key_dim=4, ff_dim=16, num_key_value_heads=3)(x)

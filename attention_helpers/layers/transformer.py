@@ -44,6 +44,8 @@ class TransformerBlock(keras.layers.Layer):
         dropout: rate of the attention-weight dropout and of the dropout on both residual branches.
         norm_first: False for post-norm, True for pre-norm (see above).
         activation: of the feed-forward hidden layer.
+        num_key_value_heads: key/value heads of the attention (grouped-query attention, see
+            `MultiHeadAttention`). None: one per head, plain multi-head attention.
         layer_norm_epsilon: added to the variance in both LayerNorms.
         kernel_initializer, bias_initializer: for the attention projections and the two Dense layers.
         seed: seed of the dropout.
@@ -88,6 +90,7 @@ class TransformerBlock(keras.layers.Layer):
         dropout=0.0,
         norm_first=False,
         activation="relu",
+        num_key_value_heads=None,
         layer_norm_epsilon=1e-5,
         kernel_initializer="glorot_uniform",
         bias_initializer="zeros",
@@ -101,6 +104,8 @@ class TransformerBlock(keras.layers.Layer):
         self.dropout = check_rate("dropout", dropout)
         self.norm_first = check_bool("norm_first", norm_first)
         self.activation = keras.activations.get(activation)
+        self.num_key_value_heads = (None if num_key_value_heads is None
+                                    else check_int("num_key_value_heads", num_key_value_heads, minimum=1))
         if (
             isinstance(layer_norm_epsilon, bool)
             or not isinstance(layer_norm_epsilon, numbers.Real)
@@ -135,6 +140,7 @@ class TransformerBlock(keras.layers.Layer):
             dropout=self.dropout,
             seed=self.seed,
             name="attention",
+            **({} if self.num_key_value_heads is None else {"num_key_value_heads": self.num_key_value_heads}),
             **self._sublayer_args(),
         )
         self.attention.build(input_shape, input_shape)
@@ -204,6 +210,7 @@ class TransformerBlock(keras.layers.Layer):
             "dropout": self.dropout,
             "norm_first": self.norm_first,
             "activation": keras.activations.serialize(self.activation),
+            "num_key_value_heads": self.num_key_value_heads,
             "layer_norm_epsilon": self.layer_norm_epsilon,
             "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
             "bias_initializer": keras.initializers.serialize(self.bias_initializer),
