@@ -702,8 +702,9 @@ def check_attention_merge(merge):
     result = merge(part_a, part_b)
     if not isinstance(result, tuple) or len(result) != 3:
         raise TypeError(f"`merge` must return `(m, l, o)`. Received: {type(result).__name__}")
-    if any(term is None for term in result):
-        return _missing("m, l and o")
+    for name, term in zip(("m", "l", "o"), result):
+        if term is None:
+            return _missing(name)
     m, total, o = (np.asarray(term, dtype=float) for term in result)
     for name, got, expected in (("m", m, whole[0]), ("l", total, whole[1]), ("o", o, whole[2])):
         if got.shape != expected.shape:

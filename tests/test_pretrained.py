@@ -172,3 +172,19 @@ def test_tiny_gpt_history_ends_at_the_shipped_model():
     inputs, targets = gpt.encode(data.census_names("validation")[::5])
     nll = gpt.negative_log_likelihood(gpt.model_logits(pretrained.load_tiny_gpt(), inputs), targets)
     assert nll == pytest.approx(history["validation_nll"][-1], abs=0.05)  # a fifth of the names: close
+
+
+def test_attention_at_scale_figures_cover_every_setting_and_seed():
+    figures = pretrained.load_attention_at_scale_figures()
+    config = figures["config"]
+    assert sorted(figures["grouped_heads"]) == sorted(figures["length_generalisation"]) == config["seeds"]
+    for seed, runs in figures["grouped_heads"].items():
+        assert sorted(runs) == sorted(config["kv_heads"]), seed
+        for kv, run in runs.items():
+            # the cache formula 2 · layers · kv heads · head_dim · 4 bytes, and the model the script trained
+            assert run["cache_bytes_per_token"] == 2 * 2 * kv * 16 * 4
+            assert run["parameters"] == gpt.build_gpt(num_key_value_heads=kv).count_params()
+            assert 1.5 < run["validation_nll"] < np.log(27)
+    for runs in figures["length_generalisation"].values():
+        assert sorted(runs) == sorted(("none", "learned", "sinusoidal", "rotary"))
+        assert all(0 <= run[part] <= 1 for run in runs.values() for part in ("seen", "unseen"))

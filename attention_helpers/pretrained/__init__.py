@@ -26,6 +26,7 @@ FILES = {
     "seeds": "sagan_digits_seeds.json",
     "tiny_gpt": "tiny_gpt_names.keras",
     "tiny_gpt_history": "tiny_gpt_history.json",
+    "attention_at_scale": "attention_at_scale.json",
 }
 
 
@@ -130,3 +131,22 @@ def load_tiny_gpt_history():
         `config` (steps, batch_size, record_every, seed, learning_rate, weight_decay, n_train).
     """
     return json.loads((FOLDER / FILES["tiny_gpt_history"]).read_text())
+
+
+def load_attention_at_scale_figures():
+    """Notebook 12's figures from training runs, one per seed, by `scripts/measure_attention_at_scale.py`.
+
+    Returns:
+        dict with `grouped_heads` (`{seed: {kv_heads: {validation_nll, parameters,
+        cache_bytes_per_token}}}`: notebook 10's GPT with 4, 2 and 1 key/value heads),
+        `length_generalisation` (`{seed: {positions: {seen, unseen}}}`: accuracy at the trained
+        lengths and beyond, for no, learned, sinusoidal and rotary positions) and `config`. Seeds
+        and key/value head counts are ints.
+    """
+    figures = json.loads((FOLDER / FILES["attention_at_scale"]).read_text())
+    return {
+        "grouped_heads": {int(seed): {int(kv): run for kv, run in runs.items()}
+                          for seed, runs in figures["grouped_heads"].items()},
+        "length_generalisation": {int(seed): runs for seed, runs in figures["length_generalisation"].items()},
+        "config": figures["config"],
+    }
