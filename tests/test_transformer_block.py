@@ -163,7 +163,7 @@ def test_num_key_value_heads_reaches_the_attention_and_the_config(tmp_path):
     block = TransformerBlock(num_heads=4, key_dim=4, ff_dim=16, num_key_value_heads=2, norm_first=True)
     x = np.random.default_rng(0).normal(size=(2, 5, 16)).astype("float32")
     y, weights = block(x, use_causal_mask=True, return_attention_scores=True)
-    assert tuple(block.attention.key_kernel.shape) == (16, 2, 4) and weights.shape == (2, 4, 5, 5)
+    assert tuple(block.attention.key_kernel.shape) == (16, 2, 4) and weights.shape == (2, 4, 5, 5) and y.shape == x.shape
     assert block.get_config()["num_key_value_heads"] == 2
     model = keras.Sequential([keras.Input((5, 16)), block])
     model.save(tmp_path / "block.keras")
