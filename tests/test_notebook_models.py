@@ -43,6 +43,8 @@ CASES = [
     ("05_dot_product_attention.ipynb", "reversal_model", models.reversal_model, {"length": 8, "vocab_size": 10}),
     ("10_tiny_gpt.ipynb", "build_gpt", gpt.build_gpt, {}),
     ("10_tiny_gpt.ipynb", "build_gpt", gpt.build_gpt, {"context": 256}),
+    *(("12_attention_at_scale.ipynb", "lookback_model", models.lookback_model, {"positions": positions})
+      for positions in models.LOOKBACK_POSITIONS),
 ]
 
 
