@@ -1,14 +1,14 @@
 #!/usr/bin/env python3
-"""Do the notebooks' claims hold for other seeds? Re-run them with setup seeds 0-4, data seeds shifted.
+"""Do the notebooks' claims hold for other seeds? Re-run them with setup seeds 0-9, data seeds shifted.
 
-A maintainer's tool, not part of the default test run (it executes every notebook five times).
+A maintainer's tool, not part of the default test run (it executes every notebook ten times).
 For setup seed k, the notebook's `ah.setup_notebook(seed=0)` becomes `seed=k` and every other
 `seed=N` argument in its code becomes `seed=N + 100·k`, so the data, the initial weights and the
 training order all change. The exercises run with their solutions filled in (`scripts/solutions.py`),
 so each solution must pass its check for every seed too. Each run executes top to bottom in a fresh
 kernel; a failing assert stops it. Nothing is written back.
 
-    python scripts/check_claims_across_seeds.py                  # every notebook, seeds 0-4
+    python scripts/check_claims_across_seeds.py                  # every notebook, seeds 0-9
     python scripts/check_claims_across_seeds.py notebooks/06_sagan_self_attention.ipynb --seeds 3
 
 It prints a notebook × seed table of pass/FAIL, then for each failure the assert that failed and
@@ -91,7 +91,7 @@ def run_one(path, k, timeout):
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("paths", nargs="*", type=Path, help="notebooks (default: all)")
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4], help="setup seeds k")
+    parser.add_argument("--seeds", nargs="+", type=int, default=list(range(10)), help="setup seeds k")
     parser.add_argument("--jobs", type=int, default=2, help="notebooks run at the same time")
     parser.add_argument("--timeout", type=int, default=600, help="seconds allowed per cell")
     args = parser.parse_args(argv)

@@ -11,7 +11,7 @@ show the hidden answer in plain sight, and training a second model costs every s
 then asserts that the check passed, so that
 
     tests/test_solutions.py                     runs every solution through its own check, and
-    scripts/check_claims_across_seeds.py        does the same for setup seeds 0-4.
+    scripts/check_claims_across_seeds.py        does the same for setup seeds 0-9.
 
 A notebook whose exercise does not follow this shape raises `ValueError` saying which cell.
 """
