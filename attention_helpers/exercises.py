@@ -88,7 +88,11 @@ def check_softmax(softmax_fn):
         if got.shape != scores.shape:
             return _report(False, f"on {label} it returned shape {got.shape}; expected {scores.shape}.")
         if not np.all(np.isfinite(got)):
-            return _report(False, f"on {label} it returned NaN or inf. Subtract the row max before exp.")
+            return _report(
+                False,
+                f"on {label} it returned NaN or inf: np.exp overflows float64 above about 709 (np.exp(1000) "
+                "is inf, and inf / inf is NaN). The weights must not change, but the numbers you exponentiate can.",
+            )
         if not np.allclose(got, softmax(scores), atol=1e-6):
             return _report(False, f"on {label} the weights differ from softmax over the last axis.")
     return _report(True, "your softmax matches the reference and is stable for large scores.")

@@ -193,3 +193,23 @@ def test_binder_builds_python_312_and_installs_the_package():
     assert (ROOT / "binder" / "runtime.txt").read_text().strip() == "python-3.12"
     post_build = (ROOT / "binder" / "postBuild").read_text()
     assert "requirements.txt" in post_build
+
+
+def _notation_rows(text):
+    rows = [line for line in text.splitlines() if line.startswith("| ")]
+    start = next((i for i, row in enumerate(rows) if row.startswith("| symbol | means |")), None)
+    assert start is not None, "no '| symbol | means | in the code |' table"
+    table = [rows[start]]
+    for row in rows[start + 1 :]:
+        if not row.startswith("| $"):
+            break
+        table.append(row)
+    return table
+
+
+def test_readme_and_notebook_00_share_one_notation_table():
+    cells = _load(ROOT / "notebooks" / "00_attention_essence.ipynb")["cells"]
+    notebook = "\n".join(_source(cell) for cell in cells if cell["cell_type"] == "markdown")
+    in_notebook, in_readme = _notation_rows(notebook), _notation_rows((ROOT / "README.md").read_text())
+    assert len(in_notebook) > 10, "the notation table lost its rows"
+    assert in_readme == in_notebook, "README.md's notation table differs from notebook 00's: copy one to the other"
