@@ -128,6 +128,63 @@ def check_causal_mask(mask_fn):
 # Notebook 01 ---------------------------------------------------------------------------------------
 
 
+def check_causal_attention(attend):
+    """Exercise 1 of notebook 05: `attend(query, key, value)` is causal dot-product attention in NumPy.
+
+    `query` is `(Tq, d)`, `key` `(Tv, d)`, `value` `(Tv, dv)`; it must return `(output, weights)` with
+    `weights[i, j]` exactly 0 wherever key step j comes after query step i (j > i), every row summing to 1,
+    and `output = weights @ value`: what `keras.layers.Attention()([q, v, k], use_causal_mask=True)` computes.
+    A wrong answer is told which part is wrong (no mask, a reversed mask, a mask applied after the softmax,
+    a masked score that is not low enough), with the query step and key step where it shows.
+    """
+    if attend is None:
+        return _missing("attend")
+    if not callable(attend):
+        return _report(False, f"pass your function itself, not {type(attend).__name__}.")
+    from attention_helpers.reference import attention, softmax
+
+    rng = np.random.default_rng(5)
+    for tq, tv in ((4, 4), (6, 6), (3, 5)):
+        query, key, value = rng.normal(size=(tq, 4)), rng.normal(size=(tv, 4)), rng.normal(size=(tv, 3))
+        causal = np.arange(tq)[:, None] >= np.arange(tv)[None, :]  # j <= i
+        expected_output, expected = attention(query, key, value, mask=causal)
+        try:
+            got = attend(query.copy(), key.copy(), value.copy())
+        except Exception as error:  # the student's code: report, don't crash the notebook
+            return _report(False, f"your function raised {type(error).__name__}: {error}")
+        if got is None:
+            return _report(False, "your function returned None: fill in the YOUR CODE part.")
+        if not (isinstance(got, tuple) and len(got) == 2):
+            return _report(False, "return two arrays, `(output, weights)`, as the template does.")
+        output, weights = (np.asarray(part, dtype=float) for part in got)
+        if weights.shape != (tq, tv):
+            return _report(False, f"for Tq={tq}, Tv={tv} the weights have shape {weights.shape}; expected {(tq, tv)}.")
+        if np.allclose(weights, softmax(query @ key.T), atol=1e-6):
+            return _report(False, "the weights are the unmasked softmax: the mask is built, or not, but never applied "
+                           "to the scores. Every weight above the diagonal must be exactly 0.")
+        future = ~causal
+        if np.all(weights[causal & ~np.eye(tq, tv, dtype=bool)] == 0) and np.any(weights[future] > 0):
+            return _report(False, "the mask is reversed: query step i may look at key steps j <= i (the past and "
+                           "itself), and must give 0 to the steps after it.")
+        if not np.allclose(weights.sum(axis=-1), 1.0, atol=1e-6):
+            row = int(np.argmax(np.abs(weights.sum(axis=-1) - 1)))
+            return _report(False, f"row {row} of the weights sums to {weights[row].sum():.3f}, not 1: masking the "
+                           "weights after the softmax leaves the rest unnormalised. Mask the scores before it.")
+        if np.any(weights[future] != 0):
+            i, j = (int(n) for n in np.argwhere(future & (weights != 0))[0])
+            return _report(False, f"query step {i} still puts {weights[i, j]:.2g} on key step {j}, a later step: a "
+                           "masked weight must be exactly 0. A masked score must be -inf (or so negative that "
+                           "exp gives 0); a score of 0, or a score times 0, still gets exp(0) = 1.")
+        if not np.allclose(weights, expected, atol=1e-6):
+            return _report(False, "the zeros are in the right place, but the other weights differ from a softmax of "
+                           "query @ key.T over the allowed key steps.")
+        if output.shape != expected_output.shape or not np.allclose(output, expected_output, atol=1e-6):
+            return _report(False, f"the weights are right but the output is not: expected weights @ value, shape "
+                           f"{expected_output.shape}; received shape {output.shape}.")
+    return _report(True, "every weight on a later step is exactly 0, each row sums to 1, and the output is what "
+                   "keras.layers.Attention computes with use_causal_mask=True.")
+
+
 def check_attention_without_bias(model, x, y, target_index):
     """Exercise of notebook 01: `DenseAttention(use_bias=False)`; where do label-0 samples look now?
 

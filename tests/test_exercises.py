@@ -499,3 +499,44 @@ def test_check_attention_merge_names_the_wrong_term(capsys):
     assert FILL_IN in capsys.readouterr().out
     with pytest.raises(TypeError, match="must return `\\(m, l, o\\)`"):
         exercises.check_attention_merge(lambda a, b: a[0])
+
+
+def _causal_attention(mask_fill=-np.inf, reverse=False, after_softmax=False, apply=True):
+    from attention_helpers.reference import softmax
+
+    def attend(query, key, value):
+        scores = query @ key.T
+        causal = np.arange(len(query))[:, None] >= np.arange(len(key))[None, :]
+        if reverse:
+            causal = np.arange(len(query))[:, None] <= np.arange(len(key))[None, :]
+        if apply and not after_softmax:
+            scores = np.where(causal, scores, mask_fill)
+        weights = softmax(scores)
+        if apply and after_softmax:
+            weights = weights * causal
+        return weights @ value, weights
+
+    return attend
+
+
+@pytest.mark.parametrize(
+    ("attend", "hint"),
+    [
+        (_causal_attention(apply=False), "never applied"),
+        (_causal_attention(reverse=True), "the mask is reversed"),
+        (_causal_attention(after_softmax=True), "Mask the scores before it"),
+        (_causal_attention(mask_fill=0.0), "must be exactly 0"),
+        (lambda q, k, v: None, "fill in the YOUR CODE part"),
+        (lambda q, k, v: q @ k.T, "return two arrays"),
+        (None, "fill in the YOUR CODE part"),
+    ],
+)
+def test_check_causal_attention_says_what_is_wrong(attend, hint, capsys):
+    assert not exercises.check_causal_attention(attend)
+    assert hint in capsys.readouterr().out
+
+
+def test_check_causal_attention_accepts_minus_infinity_and_a_large_negative(capsys):
+    assert exercises.check_causal_attention(_causal_attention(mask_fill=-np.inf))
+    assert exercises.check_causal_attention(_causal_attention(mask_fill=-1e9))
+    assert "use_causal_mask=True" in capsys.readouterr().out
