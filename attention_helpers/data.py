@@ -116,7 +116,12 @@ def multi_signal_task(n, steps=20, dims=2, target_steps=(5, 15), seed=None):
 
 
 def addition_task(n, min_length=10, max_length=30, seed=None):
-    """The addition problem (Hochreiter & Schmidhuber 1997; used by Raffel & Ellis 2015), variable length.
+    """A small, variable-length variant of the addition problem (Hochreiter & Schmidhuber 1997).
+
+    Raffel & Ellis (2015) test feed-forward attention on the addition problem too, with much longer
+    sequences (50 to 10,000 steps), their own value range, markers and target, and fresh sequences
+    for every batch; notebook 04 compares the two set-ups. This variant is short and padded, so that
+    masking matters.
 
     Each sequence has a random length in [min_length, max_length]. Every real step holds two
     values: a number drawn uniformly from (0, 1], and a marker that is 1 at exactly two steps and 0

@@ -308,14 +308,15 @@ def check_two_shared_vectors(model, x, y, target_steps, shared_accuracy):
 # Notebook 04 ---------------------------------------------------------------------------------------
 
 
-def check_unbounded_scores(model, x, y):
+def check_unbounded_scores(model, x, y, tanh_model=None):
     """Exercise of notebook 04: feed-forward attention without the tanh; how sharp do the weights get?
 
     Passes when the "attention" layer is a `FeedForwardAttention` with a linear score, the model is
-    trained, and some sequence has a marked step
-    whose weight exceeds an unmarked step's of the same sequence by more than e² (impossible with
-    the tanh). `x[:, :, 0] > 0` marks the real steps and `x[:, :, 1] == 1` the marked ones.
-    (A model whose test MSE is above half the target's variance counts as untrained.)
+    trained, and some sequence has a marked step whose weight exceeds an unmarked step's of the same
+    sequence by more than e² (impossible with the tanh). `x[:, :, 0] > 0` marks the real steps and
+    `x[:, :, 1] == 1` the marked ones. (A model whose test MSE is above half the target's variance
+    counts as untrained.) It reports the largest ratio, the share of the weight on the marked steps and
+    the test MSE; with `tanh_model` (the notebook's model with the tanh), each next to that model's.
     """
     import keras
 
@@ -331,20 +332,28 @@ def check_unbounded_scores(model, x, y):
         return False
     if keras.activations.serialize(layer.score_activation) != "linear":
         name = keras.activations.serialize(layer.score_activation)
-        return _report(False, f"the score activation is still {name!r}: pass score_activation=None.")
-    predictions = keras.ops.convert_to_numpy(model(x, training=False))
-    mse = float(np.mean((predictions - y) ** 2))
+        return _report(False, f"the score activation is still {name!r}: the score must be linear, h·w + b.")
+    real, marked = x[:, :, 0] > 0, x[:, :, 1] == 1
+
+    def measure(m):
+        mse = float(np.mean((keras.ops.convert_to_numpy(m(x, training=False)) - y) ** 2))
+        weights = _attention_weights(m, x)
+        ratio = max(weights[i, marked[i]].max() / weights[i, real[i] & ~marked[i]].min() for i in range(len(x)))
+        return mse, ratio, float((weights * marked).sum(axis=1).mean())
+
+    mse, ratio, share = measure(model)
     if mse > 0.5 * float(y.var()):
         return _report(False, f"test MSE is {mse:.4f}: train the model (fit) before you check it.")
-    weights = _attention_weights(model, x)
-    real, marked = x[:, :, 0] > 0, x[:, :, 1] == 1
-    ratio = max(weights[i, marked[i]].max() / weights[i, real[i] & ~marked[i]].min() for i in range(len(x)))
+    figures = f"largest ratio {ratio:.0f}×, marked steps' share {share:.2f}, test MSE {mse:.4f}"
+    if tanh_model is not None:
+        tanh_mse, tanh_ratio, tanh_share = measure(_model("tanh_model", tanh_model))
+        figures += (f" (with the tanh: {tanh_ratio:.1f}×, {tanh_share:.2f}, {tanh_mse:.4f}; "
+                    f"the error is {'lower' if mse < tanh_mse else 'not lower'} without it)")
     bound = float(np.exp(2.0))
     if ratio <= bound:
-        return _report(False, f"the largest ratio is {ratio:.1f}×, within the tanh bound e² = {bound:.2f}: train more?")
-    return _report(
-        True, f"a marked step now gets up to {ratio:.0f}× an unmarked step's weight (with tanh: at most e² ≈ 7.4)."
-    )
+        return _report(False, f"the largest ratio is {ratio:.1f}×, within the tanh bound e² = {bound:.2f}: train "
+                       f"more? Measured: {figures}.")
+    return _report(True, f"a marked step now gets more than e² ≈ 7.4 times an unmarked step's weight. {figures}.")
 
 
 # Notebook 05 ---------------------------------------------------------------------------------------

@@ -4,6 +4,8 @@ The checks that take a trained model get small models with weights set by hand, 
 compute is known exactly and no test trains for long.
 """
 
+import re
+
 import keras
 import numpy as np
 import pytest
@@ -186,7 +188,12 @@ def _addition_model(score_activation):
 def test_unbounded_scores(capsys):
     x, y = data.addition_task(200, seed=0)
     assert exercises.check_unbounded_scores(_addition_model(None), x, y)
-    assert "up to" in capsys.readouterr().out
+    assert "more than e²" in capsys.readouterr().out
+    # Next to the tanh model's figures, with the comparison of the errors spelled out.
+    assert exercises.check_unbounded_scores(_addition_model(None), x, y, tanh_model=_addition_model("tanh"))
+    report = capsys.readouterr().out
+    assert "(with the tanh:" in report and "without it)" in report
+    assert re.search(r"test MSE \d\.\d{4} \(with the tanh: [\d.]+×, [\d.]+, \d\.\d{4}", report), report
     assert not exercises.check_unbounded_scores(_addition_model("tanh"), x, y)
     assert "still 'tanh'" in capsys.readouterr().out
     untrained = models.sequence_pooling_model("attention", score_activation=None)
