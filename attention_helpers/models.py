@@ -24,16 +24,17 @@ from attention_helpers.layers import (
 STEPS_PER_EXECUTION = 32
 
 
-def dense_attention_model(dims=32, hidden=64, learning_rate=1e-2):
+def dense_attention_model(dims=32, hidden=64, learning_rate=1e-2, use_bias=True):
     """DenseAttention → Dense(relu) → Dense(1, sigmoid), compiled for binary classification.
 
     The attention layer is named "attention"; its second output is the attention vector
-    (`get_activations(model, x, "attention/1")`).
+    (`get_activations(model, x, "attention/1")`). `use_bias=False` drops the attention layer's bias
+    (notebook 01's exercise).
     """
     dims = check_int("dims", dims, minimum=2)
     hidden = check_int("hidden", hidden, minimum=1)
     inputs = keras.Input(shape=(dims,), name="inputs")
-    weighted, _ = DenseAttention(name="attention")(inputs, return_attention_scores=True)
+    weighted, _ = DenseAttention(use_bias=use_bias, name="attention")(inputs, return_attention_scores=True)
     features = keras.layers.Dense(hidden, activation="relu", name="hidden")(weighted)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(features)
     return _compile_binary(keras.Model(inputs, outputs, name="dense_attention_model"), learning_rate)
@@ -67,7 +68,7 @@ def _compile_binary(model, learning_rate):
     return model
 
 
-def lstm_attention_model(placement="before", steps=12, dims=2, units=16, learning_rate=2e-2):
+def lstm_attention_model(placement="before", steps=12, dims=2, units=16, learning_rate=2e-2, memory=True):
     """Rémy's recurrent model (keras-attention-mechanism), with `TemporalAttention` before or after an LSTM.
 
     - "before": inputs → TemporalAttention → LSTM(units) → Dense(1, sigmoid): weights over input steps.
@@ -79,37 +80,59 @@ def lstm_attention_model(placement="before", steps=12, dims=2, units=16, learnin
     The attention layer is named "attention" and its weights are output 1 ("attention/1"); the LSTM
     is named "lstm", unrolled (`unroll=True`: faster for the short sequences of notebook 02, more
     memory for long ones). Notebook 02 builds the same model in a cell (a test checks they agree).
+
+    `memory=False` (notebook 02's exercise) replaces the LSTM by a layer without memory,
+    `Dense(units, activation="tanh")` named "per_step", which reads every step on its own; "before"
+    then averages its outputs over the steps, as "after" does.
     """
     check_one_of("placement", placement, {"before", "after"})
     steps = check_int("steps", steps, minimum=2)
     dims = check_int("dims", dims, minimum=1)
     units = check_int("units", units, minimum=1)
     inputs = keras.Input(shape=(steps, dims), name="inputs")
+    if not isinstance(memory, bool):
+        raise TypeError(f"`memory` must be True or False. Received: memory={memory!r}")
     if placement == "before":
         weighted, _ = TemporalAttention(name="attention")(inputs, return_attention_scores=True)
-        features = keras.layers.LSTM(units, unroll=True, name="lstm")(weighted)
+        if memory:
+            features = keras.layers.LSTM(units, unroll=True, name="lstm")(weighted)  # the last state
+        else:
+            per_step = keras.layers.Dense(units, activation="tanh", name="per_step")(weighted)  # each step alone
+            features = keras.layers.GlobalAveragePooling1D(name="pool")(per_step)
     else:
-        states = keras.layers.LSTM(units, return_sequences=True, unroll=True, name="lstm")(inputs)
+        if memory:
+            states = keras.layers.LSTM(units, return_sequences=True, unroll=True, name="lstm")(inputs)
+        else:
+            states = keras.layers.Dense(units, activation="tanh", name="per_step")(inputs)  # each step alone
         weighted, _ = TemporalAttention(shared=True, name="attention")(states, return_attention_scores=True)
         features = keras.layers.GlobalAveragePooling1D(name="pool")(weighted)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(features)
-    return _compile_binary(keras.Model(inputs, outputs, name=f"attention_{placement}_lstm"), learning_rate)
+    name = f"attention_{placement}_{'lstm' if memory else 'dense'}"
+    return _compile_binary(keras.Model(inputs, outputs, name=name), learning_rate)
 
 
-def pooled_attention_model(shared=False, steps=20, dims=2, hidden=32, learning_rate=7e-3):
+def pooled_attention_model(shared=False, steps=20, dims=2, hidden=32, learning_rate=7e-3, heads=1):
     """TemporalAttention(shared) → average over steps → Dense(hidden, relu) → Dense(1, sigmoid).
 
     Without a recurrent layer, what the model can read at each dimension is exactly what its
     attention lets through, which makes shared and per-dimension attention directly comparable.
+    With `heads` > 1 (notebook 03's exercise), that many attention layers read the inputs side by
+    side, named "attention_0", "attention_1", ..., each averaged over the steps ("pool_0", ...),
+    and their outputs are concatenated before the Dense layers.
     """
     steps = check_int("steps", steps, minimum=2)
     dims = check_int("dims", dims, minimum=1)
+    heads = check_int("heads", heads, minimum=1)
     inputs = keras.Input(shape=(steps, dims), name="inputs")
-    weighted, _ = TemporalAttention(shared=shared, name="attention")(inputs, return_attention_scores=True)
-    pooled = keras.layers.GlobalAveragePooling1D(name="pool")(weighted)
+    pooled = []
+    for head in range(heads):
+        suffix = "" if heads == 1 else f"_{head}"
+        weighted, _ = TemporalAttention(shared=shared, name=f"attention{suffix}")(inputs, return_attention_scores=True)
+        pooled.append(keras.layers.GlobalAveragePooling1D(name=f"pool{suffix}")(weighted))  # (batch, dims)
+    pooled = pooled[0] if heads == 1 else keras.layers.Concatenate(name="heads")(pooled)
     hidden_features = keras.layers.Dense(hidden, activation="relu", name="hidden")(pooled)
     outputs = keras.layers.Dense(1, activation="sigmoid", name="output")(hidden_features)
-    name = "shared_attention" if shared else "per_dimension_attention"
+    name = ("shared_attention" if shared else "per_dimension_attention") + ("" if heads == 1 else f"_{heads}_heads")
     return _compile_binary(keras.Model(inputs, outputs, name=name), learning_rate)
 
 

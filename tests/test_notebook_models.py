@@ -21,10 +21,17 @@ NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
 CASES = [
     ("01_dense_attention.ipynb", "dense_attention_model", models.dense_attention_model, {"dims": 32}),
+    ("01_dense_attention.ipynb", "dense_attention_model", models.dense_attention_model, {"dims": 32, "use_bias": False}),
     ("02_lstm_attention_placement.ipynb", "lstm_attention_model", models.lstm_attention_model, {"placement": "before"}),
     ("02_lstm_attention_placement.ipynb", "lstm_attention_model", models.lstm_attention_model, {"placement": "after"}),
+    ("02_lstm_attention_placement.ipynb", "lstm_attention_model", models.lstm_attention_model,
+     {"placement": "after", "memory": False}),
+    ("02_lstm_attention_placement.ipynb", "lstm_attention_model", models.lstm_attention_model,
+     {"placement": "before", "memory": False}),
     ("03_single_vs_per_dimension.ipynb", "pooled_attention_model", models.pooled_attention_model, {"shared": True}),
     ("03_single_vs_per_dimension.ipynb", "pooled_attention_model", models.pooled_attention_model, {"shared": False}),
+    ("03_single_vs_per_dimension.ipynb", "pooled_attention_model", models.pooled_attention_model,
+     {"shared": True, "heads": 2}),
     (
         "04_feed_forward_attention.ipynb",
         "sequence_pooling_model",
