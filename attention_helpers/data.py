@@ -15,7 +15,7 @@ from attention_helpers._validation import check_bool, check_index, check_int, ch
 
 
 def dense_task(n, dims=32, target_index=1, seed=None):
-    """The "only v[1] matters" task of keras-attention-mechanism (its `get_data`).
+    """The "only x[1] matters" task of keras-attention-mechanism (its `get_data`; Rémy calls the input v).
 
     Each sample is a vector of `dims` values drawn from N(0, 1); the binary label is copied
     into position `target_index`, so that one input alone decides the label and every other
