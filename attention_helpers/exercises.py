@@ -313,7 +313,7 @@ def check_unbounded_scores(model, x, y, tanh_model=None):
 
     Passes when the "attention" layer is a `FeedForwardAttention` with a linear score, the model is
     trained, and some sequence has a marked step whose weight exceeds an unmarked step's of the same
-    sequence by more than e² (impossible with the tanh). `x[:, :, 0] > 0` marks the real steps and
+    sequence by more than exp(2) (impossible with the tanh). `x[:, :, 0] > 0` marks the real steps and
     `x[:, :, 1] == 1` the marked ones. (A model whose test MSE is above half the target's variance
     counts as untrained.) It reports the largest ratio, the share of the weight on the marked steps and
     the test MSE; with `tanh_model` (the notebook's model with the tanh), each next to that model's.
@@ -351,9 +351,9 @@ def check_unbounded_scores(model, x, y, tanh_model=None):
                     f"the error is {'lower' if mse < tanh_mse else 'not lower'} without it)")
     bound = float(np.exp(2.0))
     if ratio <= bound:
-        return _report(False, f"the largest ratio is {ratio:.1f}×, within the tanh bound e² = {bound:.2f}: train "
+        return _report(False, f"the largest ratio is {ratio:.1f}×, within the tanh bound exp(2) = {bound:.2f}: train "
                        f"more? Measured: {figures}.")
-    return _report(True, f"a marked step now gets more than e² ≈ 7.4 times an unmarked step's weight. {figures}.")
+    return _report(True, f"a marked step now gets more than exp(2) ≈ 7.4 times an unmarked step's weight. {figures}.")
 
 
 # Notebook 05 ---------------------------------------------------------------------------------------

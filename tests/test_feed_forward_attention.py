@@ -43,7 +43,7 @@ def test_linear_score_matches_numpy_and_escapes_the_tanh_bound():
     assert (alpha.max(axis=1) / alpha.min(axis=1)).max() > np.exp(2.0)  # a linear score is not bounded
     _, bounded = FeedForwardAttention()(h, return_attention_scores=True)
     bounded = keras.ops.convert_to_numpy(bounded)
-    assert (bounded.max(axis=1) / bounded.min(axis=1)).max() <= np.exp(2.0) * (1 + 1e-5)  # tanh: at most e²
+    assert (bounded.max(axis=1) / bounded.min(axis=1)).max() <= np.exp(2.0) * (1 + 1e-5)  # tanh: at most exp(2)
 
 
 @pytest.mark.parametrize("per_step_bias", [False, True])
