@@ -39,12 +39,13 @@ def _interactive(controls, redraw):
     return widgets.VBox([*controls.values(), output])
 
 
-def _retrain_on_click(slider, label, draw, first_message):
+def _retrain_on_click(slider, label, draw, first_message, ready=False):
     """A slider and a button above an Output; the button shows `draw(slider.value)` (it retrains).
 
     Training takes seconds, so it runs on the button, not on every slider move, nor when the
     widget appears (running a notebook top to bottom trains nothing here): the Output shows
-    `first_message` until the first press.
+    `first_message` until the first press, or, when `ready` (the slider's first value has a result
+    already, nothing to train), that value's figure.
     """
     import ipywidgets as widgets
 
@@ -57,8 +58,11 @@ def _retrain_on_click(slider, label, draw, first_message):
             _show(draw(slider.value))
 
     button.on_click(retrain)
-    with output:
-        print(first_message)
+    if ready:
+        retrain()
+    else:
+        with output:
+            print(first_message)
     return widgets.VBox([widgets.HBox([slider, button]), output])
 
 
@@ -126,12 +130,17 @@ class QueryExplorer:
         fig.tight_layout()
         return fig
 
-    def widget(self):
+    def widget(self, angle_degrees=0.0, length=1.0):
+        """Sliders for the angle and the length, starting at this view (`draw` with the same values
+        gives the same figure, for a static copy of the notebook)."""
         import ipywidgets as widgets
 
+        self.update(angle_degrees, length)  # checks the values
         controls = {
-            "angle_degrees": widgets.FloatSlider(value=0, min=-180, max=180, step=5, description="angle (°)"),
-            "length": widgets.FloatSlider(value=1.0, min=0.0, max=6.0, step=0.25, description="length"),
+            "angle_degrees": widgets.FloatSlider(
+                value=angle_degrees, min=-180, max=180, step=5, description="angle (°)"
+            ),
+            "length": widgets.FloatSlider(value=length, min=0.0, max=6.0, step=0.25, description="length"),
         }
         return _interactive(controls, self.draw)
 
@@ -140,21 +149,34 @@ class DenseTaskExplorer:
     """Notebook 01: plant the target at another index, retrain, and see where the attention goes.
 
     Training takes a few seconds, so the explorer retrains when the button is pressed rather
-    than on every slider move.
+    than on every slider move. `known` maps a target index to a result the notebook already has,
+    `{"attention": (dims,) mean attention vector, "accuracy": test accuracy}`: that index is drawn
+    from it, without training (the widget's first view, and a static figure of it).
     """
 
-    def __init__(self, dims=32, n_train=3000, epochs=4, seed=0):
+    def __init__(self, dims=32, n_train=3000, epochs=4, seed=0, known=None):
         self.dims = check_int("dims", dims, minimum=2)
         self.n_train = check_int("n_train", n_train, minimum=10)
         self.epochs = check_int("epochs", epochs, minimum=1)
         self.seed = check_int("seed", seed, minimum=0)
+        self.known = {}
+        for index, result in (known or {}).items():
+            index = check_index("known target index", index, self.dims, "dims")
+            attention = as_array(f"known[{index}]['attention']", result["attention"], ndim=1)
+            if attention.shape != (self.dims,):
+                raise ValueError(f"`known[{index}]['attention']` must have shape ({self.dims},). "
+                                 f"Received: shape {attention.shape}")
+            self.known[index] = {"attention": attention, "accuracy": float(result["accuracy"])}
         self.last_result = None
 
     def update(self, target_index):
-        """Train on the task with the target at `target_index`; return the mean attention vector."""
+        """Train on the task with the target at `target_index` (unless `known` has it); return the mean attention."""
         from attention_helpers.models import train_dense_task
 
         target_index = check_index("target_index", target_index, self.dims, "dims")
+        if target_index in self.known:
+            self.last_result = self.known[target_index]
+            return self.last_result["attention"]
         self.last_result = train_dense_task(
             target_index, dims=self.dims, n_train=self.n_train, n_test=500, epochs=self.epochs, seed=self.seed
         )
@@ -172,12 +194,14 @@ class DenseTaskExplorer:
         )
         return fig
 
-    def widget(self):
+    def widget(self, target_index=1):
         import ipywidgets as widgets
 
-        slider = widgets.IntSlider(value=1, min=0, max=self.dims - 1, description="target index")
+        target_index = check_index("target_index", target_index, self.dims, "dims")
+        slider = widgets.IntSlider(value=target_index, min=0, max=self.dims - 1, description="target index")
         return _retrain_on_click(
-            slider, "Retrain", self.draw, "Pick a target index and press 'Retrain' (a few seconds)."
+            slider, "Retrain", self.draw, "Pick a target index and press 'Retrain' (a few seconds).",
+            ready=target_index in self.known,
         )
 
 
@@ -185,22 +209,41 @@ class PlacementExplorer:
     """Notebook 02: move the planted step, retrain attention before and after the LSTM, compare.
 
     Both models train on the same data with the same budget (about 8 s together on one CPU core),
-    so the explorer retrains when the button is pressed.
+    so the explorer retrains when the button is pressed. `known` maps a planted step to results the
+    notebook already has, `{"before": {"attention": (steps,), "accuracy": float}, "after": {...}}`:
+    that step is drawn from them, without training (the widget's first view, and a static figure of it).
     """
 
-    def __init__(self, steps=12, dims=2, n_train=3000, epochs=10, seed=0):
+    def __init__(self, steps=12, dims=2, n_train=3000, epochs=10, seed=0, known=None):
         self.steps = check_int("steps", steps, minimum=2)
         self.dims = check_int("dims", dims, minimum=1)
         self.n_train = check_int("n_train", n_train, minimum=10)
         self.epochs = check_int("epochs", epochs, minimum=1)
         self.seed = check_int("seed", seed, minimum=0)
+        self.known = {}
+        for step, results in (known or {}).items():
+            step = check_index("known planted step", step, self.steps, "steps")
+            if set(results) != {"before", "after"}:
+                raise ValueError(
+                    f"`known[{step}]` must have the keys 'before' and 'after'. Received: {sorted(results)}"
+                )
+            self.known[step] = {}
+            for placement, result in results.items():
+                attention = as_array(f"known[{step}][{placement!r}]['attention']", result["attention"], ndim=1)
+                if attention.shape != (self.steps,):
+                    raise ValueError(f"`known[{step}][{placement!r}]['attention']` must have shape ({self.steps},). "
+                                     f"Received: shape {attention.shape}")
+                self.known[step][placement] = {"attention": attention, "accuracy": float(result["accuracy"])}
         self.last_results = None
 
     def update(self, target_step):
-        """Train both models with the label at `target_step`; return {placement: attention (steps,)}."""
+        """Train both models with the label at `target_step` (unless `known` has it); {placement: attention}."""
         from attention_helpers.models import train_placement
 
         target_step = check_index("target_step", target_step, self.steps, "steps")
+        if target_step in self.known:
+            self.last_results = self.known[target_step]
+            return {placement: result["attention"] for placement, result in self.last_results.items()}
         self.last_results = train_placement(
             target_step,
             steps=self.steps,
@@ -228,12 +271,15 @@ class PlacementExplorer:
         fig.tight_layout()
         return fig
 
-    def widget(self):
+    def widget(self, target_step=None):
         import ipywidgets as widgets
 
-        slider = widgets.IntSlider(value=(self.steps - 1) // 2, min=0, max=self.steps - 1, description="planted step")
+        target_step = (self.steps - 1) // 2 if target_step is None else target_step
+        target_step = check_index("target_step", target_step, self.steps, "steps")
+        slider = widgets.IntSlider(value=target_step, min=0, max=self.steps - 1, description="planted step")
         return _retrain_on_click(
-            slider, "Retrain both", self.draw, "Pick the planted step and press 'Retrain both' (about 8 s)."
+            slider, "Retrain both", self.draw, "Pick the planted step and press 'Retrain both' (about 8 s).",
+            ready=target_step in self.known,
         )
 
 
@@ -314,13 +360,18 @@ class AttentionMapExplorer:
         )
         return fig
 
-    def widget(self):
+    def widget(self, index=0, row=None, col=None):
+        """Sliders for the image and the query pixel, starting at this view (the centre pixel by default);
+        `draw` with the same values gives the same figure, for a static copy of the notebook."""
         import ipywidgets as widgets
 
         n, height, width = self.images.shape[:3]
+        row = height // 2 if row is None else row
+        col = width // 2 if col is None else col
+        self.update(index, row, col)  # checks the values
         controls = {
-            "index": widgets.IntSlider(value=0, min=0, max=n - 1, description="image"),
-            "row": widgets.IntSlider(value=height // 2, min=0, max=height - 1, description="query row"),
-            "col": widgets.IntSlider(value=width // 2, min=0, max=width - 1, description="query column"),
+            "index": widgets.IntSlider(value=index, min=0, max=n - 1, description="image"),
+            "row": widgets.IntSlider(value=row, min=0, max=height - 1, description="query row"),
+            "col": widgets.IntSlider(value=col, min=0, max=width - 1, description="query column"),
         }
         return _interactive(controls, self.draw)

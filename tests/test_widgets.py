@@ -166,3 +166,42 @@ def test_retrain_buttons_draw_for_the_slider_value():
         assert calls[-1:] != [4]  # moving the slider alone does not retrain
         button.click()
         assert calls[-1] == 4
+
+
+def test_explorers_start_where_asked_and_draw_known_results_without_training():
+    import matplotlib.pyplot as plt
+
+    from attention_helpers.widgets import AttentionMapExplorer, PlacementExplorer
+
+    box = QueryExplorer(KEYS).widget(angle_degrees=45, length=3.0)
+    assert [control.value for control in box.children[:2]] == [45, 3.0]
+
+    images, attention = np.zeros((2, 4, 4, 1)), np.full((2, 16, 16), 1 / 16)
+    box = AttentionMapExplorer(images, attention).widget(index=1, row=3, col=0)
+    assert [control.value for control in box.children[:3]] == [1, 3, 0]
+    assert [control.value for control in AttentionMapExplorer(images, attention).widget().children[:3]] == [0, 2, 2]
+
+    known_vector = np.eye(6)[2] * 0.5 + 0.1
+    dense = DenseTaskExplorer(dims=6, known={2: {"attention": known_vector, "accuracy": 0.97}})
+    assert np.array_equal(dense.update(2), known_vector) and dense.last_result["accuracy"] == 0.97  # no training
+    placement = PlacementExplorer(steps=6, known={4: {p: {"attention": known_vector, "accuracy": 1.0}
+                                                      for p in ("before", "after")}})
+    assert np.array_equal(placement.update(4)["after"], known_vector)
+    for explorer, start in ((dense, 2), (placement, 4)):
+        calls = []
+        explorer.draw = lambda value, calls=calls: calls.append(value) or plt.figure()
+        explorer.widget(start)
+        assert calls == [start]  # a known start is drawn at once; an unknown one waits for the button
+        explorer.widget(0)
+        assert calls == [start]
+
+
+def test_known_results_must_fit_the_explorer():
+    from attention_helpers.widgets import PlacementExplorer
+
+    with pytest.raises(ValueError, match=r"`known\[1\]\['attention'\]` must have shape \(6,\). Received: shape \(5,\)"):
+        DenseTaskExplorer(dims=6, known={1: {"attention": np.ones(5), "accuracy": 1.0}})
+    with pytest.raises(ValueError, match=r"`known\[1\]` must have the keys 'before' and 'after'. Received: \['before'\]"):
+        PlacementExplorer(steps=6, known={1: {"before": {"attention": np.ones(6), "accuracy": 1.0}}})
+    with pytest.raises(ValueError, match="known target index"):
+        DenseTaskExplorer(dims=6, known={9: {"attention": np.ones(6), "accuracy": 1.0}})
