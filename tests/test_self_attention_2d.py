@@ -22,19 +22,19 @@ def _maxpool2x2(x):
 
 
 def reference(layer, x):
-    """SAGAN in NumPy with the layer's weights: flatten H*W, softmax over all positions, y = gamma*v(o) + x."""
+    """SAGAN in NumPy with the layer's weights: flatten H*W, softmax over all positions, y = gamma*o + x."""
     batch, height, width, _ = x.shape
     heads = layer.num_heads
-    f, g, h = _conv1x1(layer.f, x), _conv1x1(layer.g, x), _conv1x1(layer.h, x)
+    queries, keys, values = _conv1x1(layer.query, x), _conv1x1(layer.key, x), _conv1x1(layer.value, x)
     if layer.pool_keys_values:
-        g, h = _maxpool2x2(g), _maxpool2x2(h)
-    q = f.reshape(batch, height * width, heads, -1)
-    k = g.reshape(batch, -1, heads, q.shape[-1])
-    v = h.reshape(batch, k.shape[1], heads, -1)
+        keys, values = _maxpool2x2(keys), _maxpool2x2(values)
+    q = queries.reshape(batch, height * width, heads, -1)
+    k = keys.reshape(batch, -1, heads, q.shape[-1])
+    v = values.reshape(batch, k.shape[1], heads, -1)
     beta = softmax(np.einsum("bqhd,bkhd->bhqk", q, k))
     o = np.einsum("bhqk,bkhd->bqhd", beta, v).reshape(batch, height, width, -1)
     if layer.output_projection:
-        o = _conv1x1(layer.v, o)  # v: 1x1 convolution of the concatenated heads
+        o = _conv1x1(layer.projection, o)  # the paper's v: 1x1 convolution of the concatenated heads
     residual = x if layer.residual is None else _conv1x1(layer.residual, x)
     return float(to_numpy(layer.gamma)) * o + residual, beta
 
@@ -68,7 +68,7 @@ def test_layer_contract_with_spectral_normalization_and_pooling(tmp_path):
         7,
         tmp_path,
     )
-    assert isinstance(layer.f, keras.layers.SpectralNormalization)
+    assert isinstance(layer.query, keras.layers.SpectralNormalization)
 
 
 @pytest.mark.parametrize("scores", [False, True])
@@ -120,7 +120,7 @@ def test_layer_contract_with_output_projection(tmp_path):
         call_kwargs={"return_attention_scores": True},
     )
     assert layer.get_config()["output_projection"] is True
-    assert tuple(layer.v.kernel.shape) == (1, 1, 16, 16)
+    assert tuple(layer.projection.kernel.shape) == (1, 1, 16, 16)
     assert SelfAttention2D().get_config()["output_projection"] is False
     sn = run_layer_test(
         SelfAttention2D,
@@ -130,10 +130,10 @@ def test_layer_contract_with_output_projection(tmp_path):
         10,  # f, g, h, v (kernel and bias each), the residual projection's kernel, gamma
         tmp_path,
     )
-    assert isinstance(sn.v, keras.layers.SpectralNormalization)
+    assert isinstance(sn.projection, keras.layers.SpectralNormalization)
     plain = SelfAttention2D()
     plain.build((None, 4, 4, 8))
-    assert plain.v is None and len(plain.trainable_weights) == 7
+    assert plain.projection is None and len(plain.trainable_weights) == 7
 
 
 def test_output_projection_at_gamma_zero_is_still_the_identity():
@@ -161,7 +161,7 @@ def test_default_key_channels_fit_any_head_count(channels, heads, key_channels):
     layer = SelfAttention2D(num_heads=heads)
     out, beta = layer(random_array((1, 3, 3, channels)), return_attention_scores=True)
     assert layer.query_channels == key_channels
-    assert tuple(layer.f.kernel.shape) == (1, 1, channels, key_channels)
+    assert tuple(layer.query.kernel.shape) == (1, 1, channels, key_channels)
     assert out.shape == (1, 3, 3, channels) and beta.shape == (1, heads, 9, 9)
     assert default_key_channels(channels, heads) == key_channels
 

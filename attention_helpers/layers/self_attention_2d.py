@@ -48,13 +48,15 @@ class SelfAttention2D(keras.layers.Layer):
 
     For a feature map `x` of shape `(batch, H, W, C)` with N = H·W positions:
 
-        f(x), g(x), h(x)     1×1 convolutions: queries and keys (C/8 channels), values (`filters`)
-        s[j, i] = f(x_j) · g(x_i)                                 scores, (N × N) per head
+        query(x), key(x), value(x)   1×1 convolutions: queries and keys (C/8 channels), values (`filters`)
+        s[j, i] = query(x_j) · key(x_i)                            scores, (N × N) per head
         beta[j, :] = softmax over all i of s[j, :]                 position j attends to every i
-        o_j = sum_i beta[j, i] h(x_i)
+        o_j = sum_i beta[j, i] value(x_i)
         y = gamma · o + x                                          gamma is trainable, starts at 0
 
-    With `output_projection=True`, a fourth 1×1 convolution v maps the attention output before gamma,
+    In the paper's letters, s_ij = f(x_i)ᵀ g(x_j) with j the query: its g makes the queries (`query`
+    here), its f the keys (`key`) and its h the values (`value`). With `output_projection=True`, a
+    fourth 1×1 convolution (the paper's v, `projection` here) maps the attention output before gamma,
     `y = gamma · v(o) + x`, as in the paper's later version and SAGAN's official code.
 
     The positions are flattened before the softmax, so attention spans the whole map (not one row).
@@ -67,19 +69,19 @@ class SelfAttention2D(keras.layers.Layer):
     which on backends with a fused kernel (JAX on a GPU, for example) never builds the N × N matrix.
 
     Args:
-        filters: output channels (`h`'s channels). None: as many as the input.
-        key_channels: channels of `f` and `g`. None: `max(1, filters // 8)`, as in SAGAN, rounded up
+        filters: output channels (`value`'s channels). None: as many as the input.
+        key_channels: channels of `query` and `key`. None: `max(1, filters // 8)`, as in SAGAN, rounded up
             to the next multiple of `num_heads` (16 channels and 4 heads: 4 key channels, not 2).
         num_heads: split queries, keys and values into this many heads; the output shape does not
             change. It must divide `filters` (each head gets an equal share of the values) and an
             explicit `key_channels`; the default `key_channels` always fits it.
-        activation: applied to `f`, `g` and `h` (default linear, as in SAGAN).
+        activation: applied to `query`, `key` and `value` (default linear, as in SAGAN).
         gamma_initializer: initial value of gamma (default 0.0); learned during training.
-        pool_keys_values: 2×2 max-pool `g(x)` and `h(x)` (SAGAN's official code), 4× fewer keys.
+        pool_keys_values: 2×2 max-pool `key(x)` and `value(x)` (SAGAN's official code), 4× fewer keys.
         spectral_normalization: wrap the 1×1 convolutions in `keras.layers.SpectralNormalization`.
-        output_projection: apply a 1×1 convolution v (`filters` to `filters` channels) to the
+        output_projection: apply a 1×1 convolution, `projection` (`filters` to `filters` channels), to the
             attention output before gamma (the paper's later version, arXiv v2). Default False.
-        use_bias: whether `f`, `g`, `h` (and `v`) have biases.
+        use_bias: whether `query`, `key`, `value` (and `projection`) have biases.
         kernel_initializer, kernel_regularizer: for the 1×1 convolutions.
         **kwargs: base layer arguments.
 
@@ -92,8 +94,8 @@ class SelfAttention2D(keras.layers.Layer):
         `y` of shape `(batch, H, W, filters)`, or `(y, beta)`.
 
     Attributes (after build):
-        f, g, h: the 1×1 convolutions (queries, keys, values), so a notebook can show each step.
-        v: the output projection, or None without `output_projection`.
+        query, key, value: the 1×1 convolutions (the paper's g, f, h), so a notebook can show each step.
+        projection: the output projection (the paper's v), or None without `output_projection`.
         gamma: the trainable scalar weight of the attention branch.
 
     Example:
@@ -175,13 +177,14 @@ class SelfAttention2D(keras.layers.Layer):
         for what, size in (("key_channels", self.query_channels), ("filters", self.value_channels)):
             if size % self.num_heads:
                 raise ValueError(f"`num_heads` must divide {what} ({size}). Received: num_heads={self.num_heads}")
-        self.f = self._conv(self.query_channels, "f_query", self.use_bias, input_shape)
-        self.g = self._conv(self.query_channels, "g_key", self.use_bias, input_shape)
-        self.h = self._conv(self.value_channels, "h_value", self.use_bias, input_shape)
-        self.v = None
+        # Created in this order (the order of the layer's weights): queries, keys, values, projection.
+        self.query = self._conv(self.query_channels, "query", self.use_bias, input_shape)
+        self.key = self._conv(self.query_channels, "key", self.use_bias, input_shape)
+        self.value = self._conv(self.value_channels, "value", self.use_bias, input_shape)
+        self.projection = None
         if self.output_projection:
             attended_shape = (*tuple(input_shape)[:3], self.value_channels)
-            self.v = self._conv(self.value_channels, "v_output", self.use_bias, attended_shape)
+            self.projection = self._conv(self.value_channels, "projection", self.use_bias, attended_shape)
         # Residual: x itself when shapes match (so gamma = 0 is the identity), else a bias-free projection.
         self.residual = None
         if self.value_channels != channels:
@@ -200,9 +203,9 @@ class SelfAttention2D(keras.layers.Layer):
 
     def call(self, inputs, return_attention_scores=False, training=None):
         shape = ops.shape(inputs)
-        query = self.activation(self.f(inputs, training=training))
-        key = self.activation(self.g(inputs, training=training))
-        value = self.activation(self.h(inputs, training=training))
+        query = self.activation(self.query(inputs, training=training))
+        key = self.activation(self.key(inputs, training=training))
+        value = self.activation(self.value(inputs, training=training))
         if self.pool is not None:
             key, value = self.pool(key), self.pool(value)
         query = self._heads(query, self.query_channels)  # (batch, N, heads, dk)
@@ -215,8 +218,8 @@ class SelfAttention2D(keras.layers.Layer):
         else:
             attended = fused_attention(query, key, value)
         attended = ops.reshape(attended, (shape[0], shape[1], shape[2], self.value_channels))  # (batch, H, W, filters)
-        if self.v is not None:
-            attended = self.v(attended, training=training)
+        if self.projection is not None:
+            attended = self.projection(attended, training=training)
         residual = inputs if self.residual is None else self.residual(inputs, training=training)
         outputs = ops.cast(self.gamma, attended.dtype) * attended + residual
         if return_attention_scores:
