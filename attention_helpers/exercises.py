@@ -537,48 +537,61 @@ def check_pooled_attention(model, x, y, objects):
 # Notebook 07 ---------------------------------------------------------------------------------------
 
 
-def check_full_keys_generator(generator, trained_generator, classifier, z):
-    """Exercise of notebook 07: the trained generator with `pool_keys_values=False`, re-measured.
+def check_turned_up_gamma(generator, trained_generator, classifier, z, gamma_change=None):
+    """Exercise of notebook 07: the trained generator with its attention's γ turned up, re-measured.
 
-    Your `generator` must be the notebook's generator rebuilt with `pool_keys_values=False` (each
-    query then attends to all 16×16 = 256 positions instead of 8×8 = 64 pooled ones) and carry the
-    trained weights: pooling has no weights, so the same weights fit both. The check then measures
-    both generators on the same noise `z` with the notebook's figures and prints the difference.
+    Your `generator` must be a copy of the trained one (same layers, every trained weight) whose
+    attention block's γ is at least 10 times the trained γ in size; the notebook's `generator`
+    must stay untouched. The check samples both on the same noise `z` and reports how far the
+    pixels move, and the classifier's figures (confidently classified, classes) of both.
 
     Args:
-        generator: your rebuilt `keras.Model`.
-        trained_generator: the trained generator (pooled keys and values).
+        generator: your copy, with γ turned up.
+        trained_generator: the trained generator.
         classifier: the digit classifier, images → 10 probabilities.
         z: the noise `(n, latent_dim)` to sample both generators with.
+        gamma_change: optional, the mean pixel change when γ is set to 0 (notebook 07, section 8), to
+            compare with.
     """
     if generator is None:
-        return _missing("full_keys")
+        return _missing("louder")
+    import keras
+
     from attention_helpers.gan import classifier_figures, generate
     from attention_helpers.layers import SelfAttention2D
 
-    generator = _model("full_keys", generator)
+    generator = _model("louder", generator)
+    if generator is trained_generator:
+        return _report(False, "that is the notebook's generator itself: build a copy (build_generator(), then "
+                       "set_weights) and change γ there, so that the trained generator stays as it is.")
     attention = _layer(generator, SelfAttention2D)
     if attention is None:
         return False
-    if attention.pool_keys_values:
-        return _report(False, "its attention block still pools keys and values: pass pool_keys_values=False.")
-    mine, trained = generator.get_weights(), trained_generator.get_weights()
-    same = len(mine) == len(trained) and all(a.shape == b.shape and np.array_equal(a, b) for a, b in zip(mine, trained))
+    trained_attention = trained_generator.get_layer("attention")
+    mine = [w for w in generator.weights if w is not attention.gamma]
+    trained = [w for w in trained_generator.weights if w is not trained_attention.gamma]
+    as_numpy = keras.ops.convert_to_numpy
+    same = len(mine) == len(trained) and all(
+        tuple(a.shape) == tuple(b.shape) and np.array_equal(as_numpy(a), as_numpy(b)) for a, b in zip(mine, trained)
+    )
     if not same:
-        return _report(
-            False,
-            "its weights are not the trained ones: copy them with "
-            "your_generator.set_weights(trained_generator.get_weights()).",
-        )
-    pooled_images, full_images = generate(trained_generator, z), generate(generator, z)
-    pooled = classifier_figures(generate(classifier, pooled_images))
-    full = classifier_figures(generate(classifier, full_images))
-    change = float(np.mean(np.abs(full_images - pooled_images)))
+        return _report(False, "apart from γ its weights are not the trained ones: copy them first with "
+                       "louder.set_weights(generator.get_weights()), then assign the new γ.")
+    gamma = float(keras.ops.convert_to_numpy(attention.gamma))
+    trained_gamma = float(keras.ops.convert_to_numpy(trained_attention.gamma))
+    if abs(gamma) < 10 * abs(trained_gamma):
+        return _report(False, f"its γ is {gamma:+.3f}, {abs(gamma) / abs(trained_gamma):.1f} times the trained "
+                       f"{trained_gamma:+.3f} in size: turn it up at least 10 times.")
+    trained_images, louder_images = generate(trained_generator, z), generate(generator, z)
+    before = classifier_figures(generate(classifier, trained_images))
+    after = classifier_figures(generate(classifier, louder_images))
+    change = float(np.mean(np.abs(louder_images - trained_images)))
+    compared = "" if gamma_change is None else f" ({change / gamma_change:.0f} times the change with γ = 0)"
     return _report(
         True,
-        f"with 256 keys instead of 64 pooled ones, the same weights draw samples that differ by "
-        f"{change:.3f} per pixel on average (pixels span 2); confidently classified "
-        f"{pooled['confident']:.2f} → {full['confident']:.2f}, classes {pooled['classes']} → {full['classes']}.",
+        f"with γ = {gamma:+.3f} instead of {trained_gamma:+.3f}, the same noise gives samples that differ by "
+        f"{change:.3f} per pixel on average{compared} (pixels span 2); confidently classified "
+        f"{before['confident']:.2f} → {after['confident']:.2f}, classes {before['classes']} → {after['classes']}.",
     )
 
 

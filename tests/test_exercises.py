@@ -246,38 +246,42 @@ def test_attention_argmax_pixel_on_the_diagonal_is_not_a_swap(capsys):
     assert "is not it" in capsys.readouterr().out
 
 
-def test_full_keys_generator(capsys):
+def test_turned_up_gamma(capsys):
     from attention_helpers import gan
 
     trained, classifier = gan.build_generator(), gan.build_classifier()
-    trained.get_layer("attention").gamma.assign(0.5)  # so that the keys it sees matter
+    trained.get_layer("attention").gamma.assign(-0.03)
     z = np.random.default_rng(0).normal(size=(20, gan.LATENT_DIM)).astype("float32")
-    assert not exercises.check_full_keys_generator(None, trained, classifier, z)
+    assert not exercises.check_turned_up_gamma(None, trained, classifier, z)
     assert FILL_IN in capsys.readouterr().out
 
-    still_pooled = gan.build_generator()
-    still_pooled.set_weights(trained.get_weights())
-    assert not exercises.check_full_keys_generator(still_pooled, trained, classifier, z)
-    assert "still pools keys and values" in capsys.readouterr().out
+    assert not exercises.check_turned_up_gamma(trained, trained, classifier, z)
+    assert "the notebook's generator itself" in capsys.readouterr().out
 
-    untrained = gan.build_generator(pool_keys_values=False)  # right structure, fresh weights
-    assert not exercises.check_full_keys_generator(untrained, trained, classifier, z)
-    assert "not the trained ones" in capsys.readouterr().out
+    fresh = gan.build_generator()  # right layers, untrained weights
+    fresh.get_layer("attention").gamma.assign(-1.0)
+    assert not exercises.check_turned_up_gamma(fresh, trained, classifier, z)
+    assert "apart from γ its weights are not the trained ones" in capsys.readouterr().out
 
-    assert not exercises.check_full_keys_generator(gan.build_generator(attention=False), trained, classifier, z)
+    timid = gan.build_generator()
+    timid.set_weights(trained.get_weights())
+    timid.get_layer("attention").gamma.assign(-0.06)  # twice the trained γ
+    assert not exercises.check_turned_up_gamma(timid, trained, classifier, z)
+    assert "2.0 times the trained" in capsys.readouterr().out
+
+    assert not exercises.check_turned_up_gamma(gan.build_generator(attention=False), trained, classifier, z)
     assert "no layer named 'attention'" in capsys.readouterr().out
-    impostor = keras.Sequential([keras.Input((gan.LATENT_DIM,)), keras.layers.Dense(4, name="attention")])
-    assert not exercises.check_full_keys_generator(impostor, trained, classifier, z)
-    assert "is a Dense, not a SelfAttention2D" in capsys.readouterr().out
 
-    solution = gan.build_generator(pool_keys_values=False)
-    solution.set_weights(trained.get_weights())
-    assert exercises.check_full_keys_generator(solution, trained, classifier, z)
+    louder = gan.build_generator()
+    louder.set_weights(trained.get_weights())
+    louder.get_layer("attention").gamma.assign(-0.9)  # 30 times
+    assert exercises.check_turned_up_gamma(louder, trained, classifier, z, gamma_change=0.01)
     out = capsys.readouterr().out
-    assert out.startswith("✓ Correct") and "256 keys instead of 64" in out and "classes" in out
+    assert out.startswith("✓ Correct") and "γ = -0.900 instead of -0.030" in out and "times the change with γ = 0" in out
+    assert np.isclose(float(keras.ops.convert_to_numpy(trained.get_layer("attention").gamma)), -0.03)  # untouched
 
-    with pytest.raises(TypeError, match=r"`full_keys` must be a keras\.Model .*Received: full_keys of type str"):
-        exercises.check_full_keys_generator("generator", trained, classifier, z)
+    with pytest.raises(TypeError, match=r"`louder` must be a keras\.Model .*Received: louder of type str"):
+        exercises.check_turned_up_gamma("generator", trained, classifier, z)
 
 
 def _one_hot(classes_of_tokens, classes=16):
