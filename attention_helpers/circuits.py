@@ -312,6 +312,7 @@ def induction_score(patterns, source):
 
 
 def log_softmax(logits):
+    """log p over the last axis, computed stably (the largest logit is subtracted first)."""
     shifted = logits - logits.max(axis=-1, keepdims=True)
     return shifted - np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
 
