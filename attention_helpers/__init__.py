@@ -2,7 +2,7 @@
 
 Importing the package is cheap and does not import Keras or TensorFlow, so that
 `setup_notebook()` can quiet TensorFlow's logging before TensorFlow loads. The submodules
-(`data`, `layers`, `models`, `gan`, `gpt`, `activations`, `plotting`, `widgets`, `exercises`,
+(`data`, `layers`, `models`, `gan`, `gpt`, `circuits`, `activations`, `plotting`, `widgets`, `exercises`,
 `pretrained`, `reference`) load on first use.
 """
 
@@ -17,6 +17,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "activations",
     "data",
+    "circuits",
     "exercises",
     "gan",
     "gpt",

@@ -817,3 +817,75 @@ def check_attention_merge(merge):
     assert np.allclose(output, naive)
     return _report(True, "m, l and o are those of all 11 keys together, o / l equals naive attention, and a fully "
                          "masked part changes nothing.")
+
+
+def check_induction_circuit(previous_qk, previous_ov, induction_qk, induction_ov):
+    """Notebook 11: the four circuits of a hand-built two-layer induction model.
+
+    The matrices are `(d, d)` QK and OV circuits of the layer-1 head and of the layer-2 head, over the
+    stream of `ah.circuits.hand_built_layout()` (one-hot token and position embeddings given, an
+    unembedding that reads the `output` slot). The check runs the model (`ah.circuits.forward`) on 200
+    fresh sequences of `ah.circuits.repeated_tokens` (varying distance between the copies) and
+    passes when it predicts at least 99% of the repeated tokens. Otherwise it says which head fails,
+    in the order information flows: the layer-1 head's pattern (previous-token score), what it writes
+    (the `previous` slot must hold the token at i − 1), the layer-2 head's pattern (induction score),
+    then what the layer-2 head writes into the `output` slot.
+    """
+    from attention_helpers import circuits
+
+    answers = {"previous_qk": previous_qk, "previous_ov": previous_ov, "induction_qk": induction_qk,
+               "induction_ov": induction_ov}
+    for name, value in answers.items():
+        if value is None:
+            return _missing(name)
+    weights = circuits.hand_built_weights(previous_qk, previous_ov, induction_qk, induction_ov)
+    if not any(np.any(layer[key]) for layer in weights["layers"] for key in ("qk", "ov")):
+        return _report(False, "the four circuits are all zeros, as in the template: fill in the YOUR CODE part, "
+                              "then run the check again.")
+    layout = circuits.hand_built_layout()
+    data = circuits.repeated_tokens(200, seed=2022)
+    with np.errstate(over="ignore", invalid="ignore"):
+        out = circuits.forward(weights, data["inputs"])
+    if not all(np.all(np.isfinite(a)) for a in (out["logits"], *out["patterns"])):
+        return _report(False, "the model's scores or logits are not finite (NaN or inf): use moderate numbers, "
+                              "such as 10 or 20, for a large score.")
+    _, accuracy = circuits.repeated_loss_and_accuracy(out["logits"], data)
+    previous = float(circuits.previous_token_score(out["patterns"][0])[0])
+    induction = float(circuits.induction_score(out["patterns"][1], data["source"])[0])
+    scores = (f"previous-token score of the layer-1 head {previous:.2f}, induction score of the layer-2 head "
+              f"{induction:.2f}")
+    if accuracy >= 0.99:
+        return _report(True, f"your hand-built model predicts {accuracy:.1%} of the repeated tokens ({scores}).")
+    head = f"it predicts {accuracy:.1%} of the repeated tokens (needs 99%). "
+    if previous < 0.9:
+        rows = out["patterns"][0][:, 0, 1:]  # queries 1 … T − 1
+        offsets = np.arange(1, rows.shape[1] + 1) - rows.argmax(axis=-1)  # i − (the key it weighs most)
+        if rows.max(axis=-1).mean() < 0.3:
+            hint = " Its weights are spread evenly over the keys: its scores do not yet prefer any key."
+        elif np.mean(offsets == 1) > 0.9:
+            hint = " It prefers key i − 1, but not sharply: scale its scores up (by 10 or 20)."
+        else:
+            hint = f" Its favourite key is most often i − {int(np.bincount(offsets.ravel()).argmax())}."
+        return _report(False, head + f"The layer-1 head is not a previous-token head: its previous-token score is "
+                                     f"{previous:.2f} (needs > 0.9). Its QK circuit must give query position i a "
+                                     "large score for key position i − 1 (the `position` block of previous_qk)."
+                                     + hint)
+    written = out["residual"][1][:, 1:, layout["previous"]]  # the stream after layer 1, positions 1 … T − 1
+    if np.mean(written.argmax(axis=-1) == data["inputs"][:, :-1]) < 0.99:
+        return _report(False, head + f"The layer-1 head looks at the previous token (previous-token score "
+                                     f"{previous:.2f}) but does not write that token into the `previous` slot: its OV "
+                                     "circuit must copy the `token` slot it reads into the `previous` slot.")
+    if induction < 0.9:
+        inputs = data["inputs"]
+        same = float(np.mean([out["patterns"][1][b, 0, i][inputs[b] == inputs[b, i]].sum()
+                              for b, i in zip(*np.nonzero(data["repeated"]))]))  # weight on keys with my token
+        hint = (" It looks at the keys that hold the query's own token (its earlier occurrence, or itself), not at "
+                "the token after the earlier occurrence: match the query's `token` slot with the key's `previous` "
+                "slot." if same > 0.5 else "")
+        return _report(False, head + f"The layer-1 head is right (previous-token score {previous:.2f}); the layer-2 "
+                                     f"head is not an induction head: its induction score is {induction:.2f} (needs > "
+                                     "0.9). Its QK circuit must give a large score when the key's `previous` slot "
+                                     "holds the query's token." + hint)
+    return _report(False, head + f"Both patterns are right ({scores}), but the layer-2 head does not write the token "
+                                 "it finds into the `output` slot: its OV circuit must copy the key's `token` slot "
+                                 "into `output`, which the unembedding reads.")

@@ -551,3 +551,58 @@ def test_check_causal_attention_accepts_minus_infinity_and_a_large_negative(caps
     assert exercises.check_causal_attention(_causal_attention(mask_fill=-np.inf))
     assert exercises.check_causal_attention(_causal_attention(mask_fill=-1e9))
     assert "use_causal_mask=True" in capsys.readouterr().out
+
+
+def _induction_circuit(mistake=None):
+    """The four circuits of the hand-built induction model, right or with one kind of mistake."""
+    from attention_helpers import circuits
+
+    slots = circuits.hand_built_layout()
+    token, position, previous, output = (slots[name] for name in ("token", "position", "previous", "output"))
+    d, v, t = output.stop, token.stop, position.stop - position.start
+    previous_qk, previous_ov, induction_qk, induction_ov = (np.zeros((d, d)) for _ in range(4))
+    previous_qk[position, position] = 20 * np.eye(t, k=-1)  # query i, key i - 1
+    previous_ov[token, previous] = np.eye(v)
+    induction_qk[token, previous] = 20 * np.eye(v)  # my token == the key's previous token
+    induction_ov[token, output] = np.eye(v)
+    if mistake == "previous looks at itself":
+        previous_qk[position, position] = 20 * np.eye(t)
+    elif mistake == "previous looks two back":
+        previous_qk[position, position] = 20 * np.eye(t, k=-2)
+    elif mistake == "previous writes nothing":
+        previous_ov[:] = 0.0
+    elif mistake == "induction matches the token itself":
+        induction_qk[:] = 0.0
+        induction_qk[token, token] = 20 * np.eye(v)
+    elif mistake == "induction copies nothing":
+        induction_ov[token, output] = 0.0
+        induction_ov[token, previous] = np.eye(v)
+    return previous_qk, previous_ov, induction_qk, induction_ov
+
+
+def test_check_induction_circuit_accepts_the_circuit_and_names_the_failing_head(capsys):
+    assert exercises.check_induction_circuit(*_induction_circuit())
+    out = capsys.readouterr().out
+    assert "predicts 100.0% of the repeated tokens" in out and "previous-token score of the layer-1 head 1.00" in out
+    expected = {
+        "previous looks at itself": ["layer-1 head is not a previous-token head", "most often i − 0"],
+        "previous looks two back": ["layer-1 head is not a previous-token head", "most often i − 2"],
+        "previous writes nothing": ["does not write that token into the `previous` slot"],
+        "induction matches the token itself": ["layer-2 head is not an induction head",
+                                               "keys that hold the query's own token"],
+        "induction copies nothing": ["Both patterns are right", "into the `output` slot"],
+    }
+    for mistake, hints in expected.items():
+        assert not exercises.check_induction_circuit(*_induction_circuit(mistake)), mistake
+        out = capsys.readouterr().out
+        for hint in hints:
+            assert hint in out, (mistake, out)
+    assert not exercises.check_induction_circuit(*(np.zeros((224, 224)) for _ in range(4)))  # the template
+    assert FILL_IN in capsys.readouterr().out
+    assert not exercises.check_induction_circuit(np.zeros((224, 224)), *_induction_circuit()[1:])
+    assert "spread evenly over the keys" in capsys.readouterr().out
+    assert not exercises.check_induction_circuit(None, None, None, None)
+    assert FILL_IN in capsys.readouterr().out
+    with pytest.raises(ValueError, match=r"`previous_ov` must be \(d, d\) = \(224, 224\)"):
+        exercises.check_induction_circuit(np.zeros((224, 224)), np.zeros((3, 3)), np.zeros((224, 224)),
+                                          np.zeros((224, 224)))

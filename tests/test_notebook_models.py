@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import attention_helpers as ah
-from attention_helpers import gpt, models
+from attention_helpers import circuits, gpt, models
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -50,6 +50,9 @@ CASES = [
     ("05_dot_product_attention.ipynb", "reversal_model", models.reversal_model, {"length": 8, "vocab_size": 10}),
     ("10_tiny_gpt.ipynb", "build_gpt", gpt.build_gpt, {}),
     ("10_tiny_gpt.ipynb", "build_gpt", gpt.build_gpt, {"context": 256}),
+    ("11_induction_heads.ipynb", "attention_only_transformer", circuits.attention_only_transformer, {}),
+    ("11_induction_heads.ipynb", "attention_only_transformer", circuits.attention_only_transformer,
+     {"d_model": 32, "num_layers": 1, "learning_rate": 3e-2}),
     *(("12_attention_at_scale.ipynb", "lookback_model", models.lookback_model, {"positions": positions})
       for positions in models.LOOKBACK_POSITIONS),
 ]

@@ -23,9 +23,10 @@ def _structure(model):
 
 def test_files_are_small_and_hold_only_config_and_weights():
     sizes = {name: (pretrained.FOLDER / name).stat().st_size for name in pretrained.FILES.values()}
-    notebook_07 = sum(size for name, size in sizes.items() if not name.startswith("tiny_gpt"))
+    notebook_07 = sum(size for name, size in sizes.items() if not name.startswith(("tiny_gpt", "induction")))
     notebook_10 = sum(size for name, size in sizes.items() if name.startswith("tiny_gpt"))
-    assert notebook_07 < 600_000 and notebook_10 < 600_000, sizes  # each notebook's well under 1 MB
+    notebook_11 = sum(size for name, size in sizes.items() if name.startswith("induction"))
+    assert notebook_07 < 600_000 and notebook_10 < 600_000 and notebook_11 < 600_000, sizes  # well under 1 MB
     for name in KERAS_FILES:
         with zipfile.ZipFile(pretrained.FOLDER / name) as archive:
             # A .keras archive: JSON config and metadata, HDF5 weights; nothing pickled, no code.
@@ -55,6 +56,7 @@ def test_loader_keeps_safe_mode_on(monkeypatch):
     pretrained.load_digits_classifier()
     pretrained.load_sagan_digits(attention=True)
     pretrained.load_tiny_gpt()
+    pretrained.load_induction_model(1)
     assert calls and all(call.get("safe_mode") is True for call in calls), calls
 
 
@@ -188,3 +190,31 @@ def test_attention_at_scale_figures_cover_every_setting_and_seed():
     for runs in figures["length_generalisation"].values():
         assert sorted(runs) == sorted(("none", "learned", "sinusoidal", "rotary"))
         assert all(0 <= run[part] <= 1 for run in runs.values() for part in ("seen", "unseen"))
+
+
+@pytest.mark.parametrize("num_layers", [1, 2])
+def test_shipped_induction_models_match_the_builder_and_end_their_record(num_layers):
+    from attention_helpers import circuits
+
+    model = pretrained.load_induction_model(num_layers)
+    assert _structure(model) == _structure(circuits.attention_only_transformer(num_layers=num_layers))
+    history = pretrained.load_induction_history()
+    record, config = history[f"induction_{num_layers}_layer{'s' if num_layers == 2 else ''}"], history["config"]
+    assert record["step"][0] == 0 and record["step"][-1] == config["steps"]
+    assert all(len(values) == len(record["step"]) for values in record.values())
+    validation = circuits.repeated_tokens(config["validation"]["sequences"], seed=config["validation"]["seed"])
+    out = circuits.forward(circuits.circuit_weights(model), validation["inputs"])
+    loss, accuracy = circuits.repeated_loss_and_accuracy(out["logits"], validation)
+    assert loss == pytest.approx(record["repeated_loss"][-1], abs=1e-3)
+    assert accuracy == pytest.approx(record["repeated_accuracy"][-1], abs=1e-3)
+    np.testing.assert_allclose(circuits.induction_score(out["patterns"][-1], validation["source"]),
+                               record["induction_score"][-1], atol=1e-3)
+    fresh = circuits.repeated_tokens(256, seed=7)
+    _, fresh_accuracy = circuits.repeated_loss_and_accuracy(circuits.forward(circuits.circuit_weights(model),
+                                                                             fresh["inputs"])["logits"], fresh)
+    assert fresh_accuracy > 0.95 if num_layers == 2 else fresh_accuracy < 0.3
+
+
+def test_load_induction_model_refuses_other_depths():
+    with pytest.raises(ValueError, match=r"`num_layers` must be 1 or 2\. Received: num_layers=3"):
+        pretrained.load_induction_model(3)

@@ -1,12 +1,14 @@
-"""Trained models that ship inside the package (notebooks 07 and 10), in Keras's `.keras` format.
+"""Trained models that ship inside the package (notebooks 07, 10 and 11), in Keras's `.keras` format.
 
-`scripts/train_sagan_digits.py` (notebook 07) and `scripts/train_tiny_gpt.py` (notebook 10) write
-every file in this folder, deterministically; see their docstrings for what they train and how
+`scripts/train_sagan_digits.py` (notebook 07), `scripts/train_tiny_gpt.py` (notebook 10) and
+`scripts/train_induction.py` (notebook 11) write every file in this folder, deterministically; see
+their docstrings for what they train and how
 long it takes; `scripts/resave_pretrained.py` then rewrites the
 `.keras` files with the oldest Keras the package supports, so that every supported Keras loads them.
 Loading uses `keras.saving.load_model` with `safe_mode=True`: a `.keras` file holds a JSON config
 and the weights (HDF5), no pickle, and the only custom class it names is the package's registered
-`SelfAttention2D`, `PositionEmbedding` and `TransformerBlock`, so loading executes no code from the file.
+`SelfAttention2D`, `PositionEmbedding`, `TransformerBlock` and `MultiHeadAttention`, so loading
+executes no code from the file.
 """
 
 from __future__ import annotations
@@ -27,6 +29,9 @@ FILES = {
     "tiny_gpt": "tiny_gpt_names.keras",
     "tiny_gpt_history": "tiny_gpt_history.json",
     "attention_at_scale": "attention_at_scale.json",
+    "induction_1_layer": "induction_1_layer.keras",
+    "induction_2_layers": "induction_2_layers.keras",
+    "induction_history": "induction_history.json",
 }
 
 
@@ -150,3 +155,32 @@ def load_attention_at_scale_figures():
         "length_generalisation": {int(seed): runs for seed, runs in figures["length_generalisation"].items()},
         "config": figures["config"],
     }
+
+
+def load_induction_model(num_layers=2):
+    """Notebook 11's attention-only Transformer, trained by `scripts/train_induction.py`.
+
+    Args:
+        num_layers: 1 or 2: the one-layer or the two-layer model (same data, same 3,000 steps).
+
+    Returns:
+        the `keras.Model` of `ah.circuits.attention_only_transformer(num_layers=num_layers)`,
+        uncompiled: int tokens `(batch, steps <= 32)` → logits `(batch, steps, 64)`.
+        `ah.circuits.circuit_weights(model)` gives its QK and OV circuits.
+    """
+    if isinstance(num_layers, bool) or num_layers not in (1, 2):
+        raise ValueError(f"`num_layers` must be 1 or 2. Received: num_layers={num_layers!r}")
+    return _load("induction_1_layer" if num_layers == 1 else "induction_2_layers")
+
+
+def load_induction_history():
+    """The training records of both `load_induction_model` models.
+
+    Returns:
+        dict with `induction_1_layer` and `induction_2_layers`, each a dict of lists over the records:
+        `step`, `train_loss` (mean loss of the steps since the last record; None at step 0),
+        `repeated_loss` and `repeated_accuracy` (on the repeated tokens of 512 validation
+        sequences), `previous_token_score` (per head of the first layer) and `induction_score` (per
+        head of the last layer); and `config` (steps, batch_size, record_every, seed, learning_rate, …).
+    """
+    return json.loads((FOLDER / FILES["induction_history"]).read_text())
