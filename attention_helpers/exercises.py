@@ -223,7 +223,7 @@ def check_attention_without_bias(model, x, y, target_index):
     return _report(
         True,
         f"accuracy {accuracy:.2f}; weight on index {target_index}: label 0 -> {label_0:.3f} (uniform {uniform:.3f}), "
-        f"label 1 -> {label_1:.2f}. Without the bias nothing points label-0 samples at v[{target_index}].",
+        f"label 1 -> {label_1:.2f}. Without the bias nothing points label-0 samples at x[{target_index}].",
     )
 
 
@@ -248,8 +248,12 @@ def check_attention_without_memory(model, x, y, target_step):
     recurrent = [layer.name for layer in model.layers if isinstance(layer, keras.layers.RNN)]
     if recurrent:
         return _report(False, f"the model still has a recurrent layer ({recurrent}): replace it by a per-step Dense.")
-    if _layer(model, TemporalAttention) is None:
+    layer = _layer(model, TemporalAttention)
+    if layer is None:
         return False
+    if any(tensor is layer.input for tensor in model.inputs):
+        return _report(False, "the attention reads the raw inputs: that is the \"before\" model. The exercise takes "
+                       "the memory out of the \"after\" model, where the attention reads the per-step layer's states.")
     accuracy = binary_accuracy(model, x, y)
     if accuracy < 0.9:
         return _report(False, f"test accuracy is {accuracy:.2f}: train the model (fit) before you check it.")
@@ -268,12 +272,13 @@ def check_attention_without_memory(model, x, y, target_step):
 # Notebook 03 ---------------------------------------------------------------------------------------
 
 
-def check_two_shared_vectors(model, x, y, target_steps, shared_accuracy):
+def check_two_shared_vectors(model, x, y, target_steps, shared_accuracy, per_dimension_accuracy=None):
     """Exercise of notebook 03: two shared attention vectors side by side instead of one.
 
     Passes when the model has at least two `TemporalAttention(shared=True)` layers and none with
     `shared=False`, it beats the one-vector model's accuracy (`shared_accuracy`), and its vectors
-    peak at the two signal steps, one each.
+    peak at the two signal steps, one each. With `per_dimension_accuracy`, the report puts the
+    model's accuracy next to the per-dimension model's too.
     """
     from attention_helpers.layers import TemporalAttention
     from attention_helpers.models import binary_accuracy
@@ -298,10 +303,11 @@ def check_two_shared_vectors(model, x, y, target_steps, shared_accuracy):
             f"the vectors peak at steps {peaks}, not one at each signal step {list(target_steps)}. If your model is "
             "right, its vectors started too much alike: build it again (new random weights) and retrain.",
         )
+    compared = "" if per_dimension_accuracy is None else f" and {per_dimension_accuracy:.2f} with one per dimension"
     return _report(
         True,
         f"the vectors split the work (peaks at steps {peaks}); accuracy {accuracy:.2f} against "
-        f"{shared_accuracy:.2f} with one shared vector.",
+        f"{shared_accuracy:.2f} with one shared vector{compared}.",
     )
 
 

@@ -137,6 +137,10 @@ def test_attention_without_memory(capsys):
     assert not exercises.check_attention_without_memory(None, x, y, 5)
     assert FILL_IN in capsys.readouterr().out
 
+    before = models.lstm_attention_model("before", memory=False)  # the wrong placement, without memory
+    assert not exercises.check_attention_without_memory(before, x, y, 5)
+    assert 'that is the "before" model' in capsys.readouterr().out
+
 
 # Notebook 03: two shared vectors.
 
@@ -161,6 +165,8 @@ def test_two_shared_vectors(capsys):
     x, y = data.multi_signal_task(400, steps=20, dims=2, target_steps=(5, 15), seed=0)
     assert exercises.check_two_shared_vectors(_two_vector_model((5, 15)), x, y, (5, 15), 0.72)
     assert "peaks at steps [5, 15]" in capsys.readouterr().out
+    assert exercises.check_two_shared_vectors(_two_vector_model((5, 15)), x, y, (5, 15), 0.72, 0.97)
+    assert "against 0.72 with one shared vector and 0.97 with one per dimension" in capsys.readouterr().out
     assert not exercises.check_two_shared_vectors(_two_vector_model((5, 15)), x, y, (5, 15), 1.0)
     assert "no better than one shared vector" in capsys.readouterr().out
     assert not exercises.check_two_shared_vectors(_two_vector_model((5, 5)), x, y, (5, 15), 0.5)
