@@ -194,7 +194,7 @@ def _addition_model(score_activation):
 def test_unbounded_scores(capsys):
     x, y = data.addition_task(200, seed=0)
     assert exercises.check_unbounded_scores(_addition_model(None), x, y)
-    assert "more than exp(2)" in capsys.readouterr().out
+    assert "a marked step gets more than exp(2)" in capsys.readouterr().out
     # Next to the tanh model's figures, with the comparison of the errors spelled out.
     assert exercises.check_unbounded_scores(_addition_model(None), x, y, tanh_model=_addition_model("tanh"))
     report = capsys.readouterr().out
@@ -518,14 +518,15 @@ def test_check_attention_merge_names_the_wrong_term(capsys):
         exercises.check_attention_merge(lambda a, b: a[0])
 
 
-def _causal_attention(mask_fill=-np.inf, reverse=False, after_softmax=False, apply=True):
+def _causal_attention(mask_fill=-np.inf, reverse=False, after_softmax=False, apply=True, offset=True):
     from attention_helpers.reference import softmax
 
     def attend(query, key, value):
         scores = query @ key.T
-        causal = np.arange(len(query))[:, None] >= np.arange(len(key))[None, :]
+        shift = len(key) - len(query) if offset else 0  # the queries are the last len(query) steps
+        causal = np.arange(len(query))[:, None] + shift >= np.arange(len(key))[None, :]
         if reverse:
-            causal = np.arange(len(query))[:, None] <= np.arange(len(key))[None, :]
+            causal = np.arange(len(query))[:, None] + shift <= np.arange(len(key))[None, :]
         if apply and not after_softmax:
             scores = np.where(causal, scores, mask_fill)
         weights = softmax(scores)
@@ -543,6 +544,7 @@ def _causal_attention(mask_fill=-np.inf, reverse=False, after_softmax=False, app
         (_causal_attention(reverse=True), "the mask is reversed"),
         (_causal_attention(after_softmax=True), "Mask the scores before it"),
         (_causal_attention(mask_fill=0.0), "must be exactly 0"),
+        (_causal_attention(offset=False), "as if the queries were the first 3 steps"),
         (lambda q, k, v: None, "fill in the YOUR CODE part"),
         (lambda q, k, v: q @ k.T, "return two arrays"),
         (None, "fill in the YOUR CODE part"),
