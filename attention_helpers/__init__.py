@@ -3,7 +3,7 @@
 Importing the package is cheap and does not import Keras or TensorFlow, so that
 `setup_notebook()` can quiet TensorFlow's logging before TensorFlow loads. The submodules
 (`data`, `layers`, `models`, `gan`, `gpt`, `activations`, `plotting`, `widgets`, `exercises`,
-`pretrained`, `reference`) load on first use.
+`pretrained`, `reference`, `seq2seq`) load on first use.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ _SUBMODULES = (
     "plotting",
     "pretrained",
     "reference",
+    "seq2seq",
     "widgets",
 )
 
