@@ -7,6 +7,7 @@ Same arguments and the same `seed` give the same arrays on every machine
 
 from __future__ import annotations
 
+import functools
 import zlib
 
 import numpy as np
@@ -549,17 +550,26 @@ def number_words(number):
         >>> number_words(21)
         (['twenty', '-', 'one'], 'einundzwanzig')
     """
-    number = _check_number(number)
+    english, german = _number_words(_check_number(number))
+    return list(english), german
+
+
+@functools.cache
+def _number_words(number):
+    """num2words' English tokens (a tuple) and German word, computed once per number (num2words is slow)."""
     try:
         from num2words import num2words
     except ModuleNotFoundError as error:
         raise ModuleNotFoundError("number_words needs the `num2words` package (pip install num2words==0.5.14)") \
             from error
-    return english_tokens(num2words(number)), num2words(number, lang="de")
+    return tuple(english_tokens(num2words(number))), num2words(number, lang="de")
 
 
+@functools.cache
 def _number_parts(number):
-    """English tokens and German pieces of `number`, each piece with the index of the English token it translates."""
+    """English tokens and German pieces of `number`, each piece with the index of the English token it translates.
+
+    Returns tuples (cached: the notebook measures every test number many times)."""
     thousands, hundreds, rest = number // 1000, number // 100 % 10, number % 100
     english, pieces = [], []  # pieces: (German text, index of its English token)
 
@@ -588,7 +598,7 @@ def _number_parts(number):
         pieces.append((_DE_TENS[tens], word(_EN_TENS[tens])))
     elif units:
         pieces.append((_DE_UNITS[units], word(_EN_UNITS[units])))
-    return english, pieces
+    return tuple(english), tuple(pieces)
 
 
 def number_alignment(number):
@@ -626,7 +636,24 @@ def number_pieces(number):
         >>> number_pieces(1987)
         [('ein', 0), ('tausend', 1), ('neun', 3), ('hundert', 4), ('sieben', 8), ('und', 7), ('achtzig', 6)]
     """
-    return _number_parts(_check_number(number))[1]
+    return list(_number_parts(_check_number(number))[1])
+
+
+PIECE_KINDS = ("digit", "tausend", "hundert", "und")
+
+
+def number_character_kinds(number):
+    """For each German character of `number`, the kind of piece it belongs to (see `number_alignment`).
+
+    "digit" for the pieces that carry a digit's value (a unit such as "sieben" or "ein", a teen such
+    as "zwölf", a tens word such as "achtzig"), else the piece itself: "tausend", "hundert" or "und".
+
+    Example:
+        >>> number_character_kinds(21)[:4]
+        ['digit', 'digit', 'digit', 'und']
+    """
+    return [piece if piece in PIECE_KINDS else "digit"
+            for piece, _ in number_pieces(number) for _ in piece]
 
 
 def number_split(split="train", split_seed=0):

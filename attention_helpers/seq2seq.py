@@ -9,7 +9,8 @@ script, the tests and the exercise check (`tests/test_notebook_models.py` keeps 
 - `build_translator`: a Transformer encoder–decoder (Vaswani et al. 2017) at a toy size.
 - `build_bahdanau`: a bidirectional GRU encoder, a GRU decoder and additive attention (Bahdanau et al. 2014).
 - `with_cross_attention`: the same model, returning the cross-attention weights next to the logits.
-- `greedy_decode`: the whole batch decoded at once, position by position.
+- `greedy_decode`: the whole batch decoded at once, position by position; `teacher_forced`: the same
+  computation on given decoder inputs.
 - `exact_match`, `character_accuracy`, `alignment_accuracy`: the measurements of the notebook.
 
 Example:
@@ -22,7 +23,7 @@ Example:
 
 from __future__ import annotations
 
-import warnings
+import functools
 
 import numpy as np
 
@@ -161,7 +162,7 @@ def build_bahdanau(units=64, embedding_dim=32, learning_rate=3e-3):
     source_mask = keras.ops.not_equal(source, 0)
     embedded = keras.layers.Embedding(len(SOURCE_VOCAB), embedding_dim, name="source_embedding")(source)
     values, _, backward_state = keras.layers.Bidirectional(
-        keras.layers.GRU(units, return_sequences=True, return_state=True), name="encoder")(
+        keras.layers.GRU(units, return_sequences=True, return_state=True, name="gru"), name="encoder")(
         embedded, mask=source_mask)  # (batch, source_steps, 2·units)
     keys = keras.layers.Dense(units, use_bias=False, name="key_projection")(values)  # W_k h_j
     state = keras.layers.Dense(units, activation="tanh", name="initial_state")(backward_state)
@@ -195,73 +196,165 @@ def with_cross_attention(model):
     return keras.Model(model.inputs, [model.outputs[0], attention[-1].output[1]])
 
 
-def _post_or_pre_norm(block, x, attended, training=False):
-    """The rest of a `TransformerBlock` or `CrossAttentionBlock` after its attention, at the given steps."""
+def _numpy_sublayers(block):
+    """A block's LayerNorms and feed-forward net as NumPy functions of one step `(batch, d)`."""
+    import keras
+
+    convert = keras.ops.convert_to_numpy
+
+    def norm(layer):
+        gamma, beta, epsilon = convert(layer.gamma), convert(layer.beta), layer.epsilon
+        return lambda x: (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + epsilon) * gamma + beta
+
+    dense_in, dense_out = block.feed_forward_in, block.feed_forward_out
+    w_in, b_in, w_out, b_out = (convert(w) for w in (dense_in.kernel, dense_in.bias, dense_out.kernel, dense_out.bias))
+    activation = dense_in.activation
+
+    def feed_forward(x):
+        return convert(activation(x @ w_in + b_in)) @ w_out + b_out
+
+    return norm(block.attention_norm), norm(block.feed_forward_norm), feed_forward
+
+
+def _post_or_pre_norm(block, sublayers, x, attended):
+    """The rest of a `TransformerBlock` or `CrossAttentionBlock` after its attention, for one step `(batch, d)`."""
+    attention_norm, feed_forward_norm, feed_forward = sublayers
     if block.norm_first:
         x = x + attended
-        return x + block.feed_forward_out(block.feed_forward_in(block.feed_forward_norm(x)))
-    x = block.attention_norm(x + attended)
-    return block.feed_forward_norm(x + block.feed_forward_out(block.feed_forward_in(x)))
+        return x + feed_forward(feed_forward_norm(x))
+    x = attention_norm(x + attended)
+    return feed_forward_norm(x + feed_forward(x))
+
+
+def _attention_weights_of(layer):
+    """A `MultiHeadAttention`'s kernels and biases as NumPy arrays (zero biases if it has none)."""
+    import keras
+
+    def array(name, shape):
+        value = getattr(layer, name, None)
+        return np.zeros(shape, "float32") if value is None else keras.ops.convert_to_numpy(value)
+
+    kernels = {name: array(f"{name}_kernel", None) for name in ("query", "key", "value", "output")}
+    biases = {name: array(f"{name}_bias", kernels[name].shape[1:] if name != "output" else kernels[name].shape[2:])
+              for name in kernels}
+    return kernels, biases
+
+
+def _attend(query, keys, values, kernels, biases, allowed=None):
+    """One query step against cached keys and values. query (batch, d); keys, values (batch, T, heads, dim)."""
+    q = np.einsum("bf,fhd->bhd", query, kernels["query"]) + biases["query"]  # (batch, heads, key_dim)
+    scores = np.einsum("bhd,bthd->bht", q, keys) / np.sqrt(q.shape[-1])  # (batch, heads, T)
+    if allowed is not None:  # (batch, T): False at padded steps, whose weight must be exactly 0
+        scores = np.where(allowed[:, None, :], scores, -np.inf)
+    weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+    weights /= weights.sum(axis=-1, keepdims=True)
+    heads = np.einsum("bht,bthd->bhd", weights, values)
+    return np.einsum("bhd,hdo->bo", heads, kernels["output"]) + biases["output"], weights
 
 
 class _TransformerSteps:
-    """`build_translator`'s model, one new position at a time: each layer keeps the inputs it has seen."""
+    """`build_translator`'s model, one new position at a time, with a cache of every layer's keys and values.
+
+    The encoder runs once (with Keras); each step then computes only the new position: its
+    embedding, its query, key and value in every decoder layer (the key and value are appended to
+    the layer's cache, as notebook 10's KV cache does), its cross-attention over the encoder's keys
+    and values (projected once), and its logits. The attention is written in NumPy; the LayerNorms
+    and feed-forward nets too, from the model's weights.
+    """
 
     def __init__(self, model, source):
         import keras
 
-        self.model, self.ops = model, keras.ops
+        self.model, self.convert = model, keras.ops.convert_to_numpy
         self.num_layers = sum(layer.name.startswith("cross_attention") for layer in model.layers)
-        self.source_mask = source != 0
+        self.allowed = source != 0
         x = model.get_layer("source_embedding")(source)
         x = x + model.get_layer("source_position")(x)
         for i in range(self.num_layers):
-            x = model.get_layer(f"encoder_{i}")(x, mask=self.source_mask)
-        self.context = x  # (batch, source_steps, d_model): the encoder's output, computed once
-        self.seen = [None] * self.num_layers  # per decoder layer: its inputs so far (batch, t, d_model)
-
-    def __call__(self, tokens, t):
-        ops, model = self.ops, self.model
-        y = model.get_layer("target_embedding")(tokens[:, None])  # (batch, 1, d_model): the new position only
-        y = y + model.get_layer("target_position").embeddings[t]  # the learned vector of position t
+            x = model.get_layer(f"encoder_{i}")(x, mask=self.allowed)
+        context = self.convert(x)  # (batch, source_steps, d_model): the encoder's output, computed once
+        self.embedding = self.convert(model.get_layer("target_embedding").embeddings)
+        self.positions = self.convert(model.get_layer("target_position").embeddings)
+        head = model.get_layer("head")
+        self.head_kernel, self.head_bias = self.convert(head.kernel), self.convert(head.bias)
+        self.layers = []
         for i in range(self.num_layers):
             block, cross = model.get_layer(f"decoder_{i}"), model.get_layer(f"cross_attention_{i}")
-            self.seen[i] = y if self.seen[i] is None else ops.concatenate([self.seen[i], y], axis=1)
-            keys = block.attention_norm(self.seen[i]) if block.norm_first else self.seen[i]
-            query = keys[:, -1:]
-            y = _post_or_pre_norm(block, y, block.attention(query, keys))  # the prefix only: nothing to mask
-            query = cross.attention_norm(y) if cross.norm_first else y
-            attended, weights = cross.attention(query, self.context, value_mask=self.source_mask,
-                                                return_attention_scores=True)
-            y = _post_or_pre_norm(cross, y, attended)
-        logits = model.get_layer("head")(y)[:, 0]  # (batch, vocab)
-        return ops.convert_to_numpy(logits), ops.convert_to_numpy(weights)[:, :, 0]  # weights (batch, heads, src)
+            self_weights, cross_weights = _attention_weights_of(block.attention), _attention_weights_of(cross.attention)
+            kernels, biases = cross_weights
+            cross_keys = np.einsum("bsf,fhd->bshd", context, kernels["key"]) + biases["key"]
+            cross_values = np.einsum("bsf,fhd->bshd", context, kernels["value"]) + biases["value"]
+            self.layers.append({"block": block, "cross": cross, "self_weights": self_weights,
+                                "block_sublayers": _numpy_sublayers(block), "cross_sublayers": _numpy_sublayers(cross),
+                                "cross_weights": cross_weights, "cross_keys": cross_keys,
+                                "cross_values": cross_values, "keys": None, "values": None})
+
+    def __call__(self, tokens, t):
+        y = self.embedding[tokens] + self.positions[t]  # (batch, d_model): the new position only
+        for layer in self.layers:
+            block, cross = layer["block"], layer["cross"]
+            kernels, biases = layer["self_weights"]
+            h = layer["block_sublayers"][0](y) if block.norm_first else y
+            k = (np.einsum("bf,fhd->bhd", h, kernels["key"]) + biases["key"])[:, None]  # (batch, 1, heads, dim)
+            v = (np.einsum("bf,fhd->bhd", h, kernels["value"]) + biases["value"])[:, None]
+            layer["keys"] = k if layer["keys"] is None else np.concatenate([layer["keys"], k], axis=1)
+            layer["values"] = v if layer["values"] is None else np.concatenate([layer["values"], v], axis=1)
+            attended, _ = _attend(h, layer["keys"], layer["values"], kernels, biases)  # the past only: no mask
+            y = _post_or_pre_norm(block, layer["block_sublayers"], y, attended)
+            h = layer["cross_sublayers"][0](y) if cross.norm_first else y
+            attended, weights = _attend(h, layer["cross_keys"], layer["cross_values"], *layer["cross_weights"],
+                                        allowed=self.allowed)
+            y = _post_or_pre_norm(cross, layer["cross_sublayers"], y, attended)
+        logits = y @ self.head_kernel + self.head_bias  # (batch, vocab)
+        return logits, weights  # weights (batch, heads, source_steps)
 
 
 class _BahdanauSteps:
-    """`build_bahdanau`'s model, one new position at a time: the decoder GRU carries its state."""
+    """`build_bahdanau`'s model, one new position at a time: the decoder GRU carries its state.
+
+    The encoder runs once (with Keras); each step runs one GRU step (Keras's GRU equations with
+    `reset_after=True`), the additive attention and the output layers in NumPy, from the model's weights.
+    """
 
     def __init__(self, model, source):
         import keras
 
-        self.model, self.ops = model, keras.ops
-        self.source_mask = source != 0
+        convert = keras.ops.convert_to_numpy
+        self.allowed = source != 0
         embedded = model.get_layer("source_embedding")(source)
-        self.values, _, backward = model.get_layer("encoder")(embedded, mask=self.source_mask)
-        self.keys = model.get_layer("key_projection")(self.values)
-        self.state = model.get_layer("initial_state")(backward)  # (batch, units)
+        values, _, backward = model.get_layer("encoder")(embedded, mask=self.allowed)
+        self.values = convert(values)  # (batch, source_steps, 2·units): h_j
+        self.keys = convert(model.get_layer("key_projection")(values))  # W_k h_j, projected once
+        self.state = convert(model.get_layer("initial_state")(backward))  # (batch, units)
+        self.embedding = convert(model.get_layer("target_embedding").embeddings)
+        gru = model.get_layer("decoder")
+        cell = gru.cell if hasattr(gru, "cell") else gru
+        self.kernel, self.recurrent_kernel = convert(cell.kernel), convert(cell.recurrent_kernel)
+        self.bias = convert(cell.bias).reshape(2, -1)  # reset_after: input bias, recurrent bias
+        self.query = [convert(w) for w in model.get_layer("query_projection").weights]
+        self.scale = convert(model.get_layer("cross_attention_0").scale)
+        self.combine = [convert(w) for w in model.get_layer("combine").weights]
+        self.head = [convert(w) for w in model.get_layer("head").weights]
+
+    def _gru(self, x, h):
+        def sigmoid(a):
+            return 1 / (1 + np.exp(-a))
+
+        x_z, x_r, x_h = np.split(x @ self.kernel + self.bias[0], 3, axis=-1)
+        h_z, h_r, h_h = np.split(h @ self.recurrent_kernel + self.bias[1], 3, axis=-1)
+        z, r = sigmoid(x_z + h_z), sigmoid(x_r + h_r)
+        return z * h + (1 - z) * np.tanh(x_h + r * h_h)
 
     def __call__(self, tokens, t):
-        model = self.model
-        target = model.get_layer("target_embedding")(tokens[:, None])  # (batch, 1, embedding_dim)
-        decoded = model.get_layer("decoder")(target, initial_state=self.state)  # (batch, 1, units)
-        self.state = decoded[:, 0]  # a GRU's output is its new state
-        queries = model.get_layer("query_projection")(decoded)
-        context, weights = model.get_layer("cross_attention_0")(
-            [queries, self.values, self.keys], mask=[None, self.source_mask], return_attention_scores=True)
-        hidden = model.get_layer("combine")(model.get_layer("state_and_context")([decoded, context]))
-        logits = model.get_layer("head")(hidden)[:, 0]
-        return self.ops.convert_to_numpy(logits), self.ops.convert_to_numpy(weights)[:, 0]  # weights (batch, src)
+        self.state = self._gru(self.embedding[tokens], self.state)  # s_t: (batch, units)
+        query = self.state @ self.query[0] + self.query[1]  # W_q s_t
+        scores = (self.scale * np.tanh(query[:, None, :] + self.keys)).sum(axis=-1)  # (batch, source_steps)
+        scores = np.where(self.allowed, scores, -np.inf)  # padded words: weight exactly 0
+        weights = np.exp(scores - scores.max(axis=-1, keepdims=True))
+        weights /= weights.sum(axis=-1, keepdims=True)
+        context = np.einsum("bs,bsf->bf", weights, self.values)
+        hidden = np.tanh(np.concatenate([self.state, context], axis=-1) @ self.combine[0] + self.combine[1])
+        return hidden @ self.head[0] + self.head[1], weights
 
 
 def greedy_decode(model, source, max_length=TARGET_LENGTH):
@@ -286,21 +379,12 @@ def greedy_decode(model, source, max_length=TARGET_LENGTH):
     """
     source = as_array("source", source, ndim=2, dtype="int32")
     max_length = check_int("max_length", max_length, minimum=1, maximum=TARGET_LENGTH)
-    names = {layer.name for layer in model.layers}
-    if "encoder_0" in names:
-        step = _TransformerSteps(model, source)
-    elif "encoder" in names:
-        step = _BahdanauSteps(model, source)
-    else:
-        raise ValueError(f"`model` must come from `build_translator` or `build_bahdanau`. Received layers: "
-                         f"{sorted(names)}")
+    step = _steps(model, source)
     tokens, weights = [], []
     previous = np.zeros(len(source), dtype="int32")  # "." starts every row
     finished = np.zeros(len(source), dtype=bool)
     for t in range(max_length):
-        with warnings.catch_warnings():  # at t = 0 the self-attention has one key: Keras warns about that softmax
-            warnings.filterwarnings("ignore", message="You are using a softmax over axis")
-            logits, step_weights = step(previous, t)
+        logits, step_weights = step(previous, t)
         previous = np.where(finished, 0, logits.argmax(axis=-1)).astype("int32")  # after the end: "."
         tokens.append(previous)
         weights.append(step_weights)
@@ -308,6 +392,37 @@ def greedy_decode(model, source, max_length=TARGET_LENGTH):
         if finished.all():
             break
     return np.stack(tokens, axis=1), np.stack(weights, axis=-2)
+
+
+def _steps(model, source):
+    names = {layer.name for layer in model.layers}
+    if "encoder_0" in names:
+        return _TransformerSteps(model, source)
+    if "encoder" in names:
+        return _BahdanauSteps(model, source)
+    raise ValueError(f"`model` must come from `build_translator` or `build_bahdanau`. Received layers: "
+                     f"{sorted(names)}")
+
+
+def teacher_forced(model, source, decoder_inputs):
+    """The logits and cross-attention weights of `model` on given decoder inputs, one position at a time.
+
+    The same numbers as `with_cross_attention(model)([source, decoder_inputs])`, computed as
+    `greedy_decode` computes them (each position once, in NumPy), which is quicker and lighter on
+    memory for a whole test set.
+
+    Returns:
+        `(logits, weights)`: `(batch, steps, len(TARGET_VOCAB))`, and the weights as `greedy_decode`
+        returns them.
+    """
+    source = as_array("source", source, ndim=2, dtype="int32")
+    decoder_inputs = as_array("decoder_inputs", decoder_inputs, ndim=2, dtype="int32")
+    if len(decoder_inputs) != len(source):
+        raise ValueError(f"`decoder_inputs` must have one row per source row ({len(source)}). Received: "
+                         f"decoder_inputs.shape={decoder_inputs.shape}")
+    step = _steps(model, source)
+    logits, weights = zip(*(step(decoder_inputs[:, t], t) for t in range(decoder_inputs.shape[1])))
+    return np.stack(logits, axis=1), np.stack(weights, axis=-2)
 
 
 def exact_match(predicted, numbers):
@@ -331,7 +446,7 @@ def character_accuracy(predicted, numbers):
     return right / total
 
 
-def alignment_accuracy(weights, numbers):
+def alignment_accuracy(weights, numbers, kinds=None, first_only=False):
     """How often the most-weighted English token is the reference one, over the reference German characters.
 
     Args:
@@ -339,21 +454,49 @@ def alignment_accuracy(weights, numbers):
             averaged) of a teacher-forced pass, or of greedy decoding where it wrote the reference
             word: the row for German character i is the query at position i (the one that writes it).
         numbers: the batch's numbers.
+        kinds: None for every character, or some of `ah.data.PIECE_KINDS` ("digit", "tausend",
+            "hundert", "und"): only the characters of those pieces count.
+        first_only: if True, only the first character of each piece counts (where the decoder
+            decides which piece comes next; the rest of a piece follows from the German prefix).
 
     Returns:
         float in [0, 1]: the fraction of German characters c for which argmax over the source of the
         weights at c is `ah.data.number_alignment`'s token.
     """
-    from attention_helpers.data import number_alignment
+    from attention_helpers.data import PIECE_KINDS
+
+    if kinds is not None:
+        kinds = set(kinds)
+        if not kinds or not kinds <= set(PIECE_KINDS):
+            raise ValueError(f"`kinds` must be None or some of {PIECE_KINDS}. Received: kinds={sorted(kinds)}")
 
     numbers = _numbers(numbers)
     weights = as_array("weights", weights, ndim=3)
     if len(weights) != len(numbers):
         raise ValueError(f"`weights` must have one row per number ({len(numbers)}). Received: "
                          f"weights.shape={weights.shape}")
-    hits = total = 0
-    for row, number in zip(weights, numbers):
-        reference = number_alignment(int(number))
-        hits += int((row[: len(reference)].argmax(axis=-1) == reference).sum())
-        total += len(reference)
-    return hits / total
+    rows, positions, reference, kind, first = _references(tuple(int(n) for n in numbers))
+    if positions.max() >= weights.shape[1]:
+        raise ValueError(f"`weights` must cover every German character ({positions.max() + 1} positions). "
+                         f"Received: weights.shape={weights.shape}")
+    counted = np.ones(len(reference), bool) if kinds is None else np.isin(kind, list(kinds))
+    if first_only:
+        counted &= first
+    hits = weights[rows, positions].argmax(axis=-1) == reference  # one entry per German character
+    return float(hits[counted].mean())
+
+
+@functools.lru_cache(maxsize=8)
+def _references(numbers):
+    """For every German character of `numbers`, flattened: its row and position, its reference token,
+    the kind of its piece, and whether it starts a piece (cached: the notebook measures one set many times)."""
+    from attention_helpers.data import number_alignment, number_character_kinds, number_pieces
+
+    parts = []
+    for row, number in enumerate(numbers):
+        reference = number_alignment(number)
+        starts = np.cumsum([0] + [len(piece) for piece, _ in number_pieces(number)[:-1]])
+        positions = np.arange(len(reference))
+        parts.append((np.full(len(reference), row), positions, reference, np.array(number_character_kinds(number)),
+                      np.isin(positions, starts)))
+    return tuple(np.concatenate(column) for column in zip(*parts))

@@ -47,6 +47,8 @@ def test_measurements_on_known_answers():
         seq2seq.encode_source([0])
     with pytest.raises(ValueError, match="weights"):
         seq2seq.alignment_accuracy(perfect[:1], numbers)
+    with pytest.raises(ValueError, match="cover every German character"):
+        seq2seq.alignment_accuracy(perfect[:, :5], numbers)
 
 
 @pytest.mark.parametrize("builder", ["build_translator", "build_bahdanau"])
@@ -78,3 +80,41 @@ def test_builders_train_and_reject_bad_arguments():
         seq2seq.build_translator(d_model=30, num_heads=4)
     with pytest.raises(ValueError, match="model"):
         seq2seq.greedy_decode(keras.Sequential([keras.Input((3,)), keras.layers.Dense(2)]), np.ones((1, 3), "int32"))
+
+
+def test_alignment_accuracy_counts_only_the_kinds_asked_for():
+    numbers = np.array([21])  # e i n | u n d | z w a n z i g: 3 + 7 digit characters, 3 of "und"
+    assert data.number_character_kinds(21) == ["digit"] * 3 + ["und"] * 3 + ["digit"] * 7
+    weights = np.zeros((1, 13, 3))
+    weights[0, :, 0] = 1.0  # everything on "twenty": right for "zwanzig" only
+    assert seq2seq.alignment_accuracy(weights, numbers, kinds=["digit"]) == 7 / 10
+    assert seq2seq.alignment_accuracy(weights, numbers, kinds=["und"]) == 0.0
+    assert seq2seq.alignment_accuracy(weights, numbers) == 7 / 13
+    with pytest.raises(ValueError, match="kinds"):
+        seq2seq.alignment_accuracy(weights, numbers, kinds=["tens"])
+
+
+def test_alignment_accuracy_on_first_characters_counts_one_character_per_piece():
+    numbers = np.array([21])  # pieces "ein" (one), "und" (-), "zwanzig" (twenty): first characters 0, 3 and 6
+    weights = np.zeros((1, 13, 3))
+    weights[0, :, 1] = 1.0  # everything on "-": wrong everywhere except in "und"
+    weights[0, 0, :] = [0.0, 0.0, 1.0]  # the "e" of "ein" on "one": right
+    assert seq2seq.alignment_accuracy(weights, numbers, first_only=True) == 2 / 3
+    assert seq2seq.alignment_accuracy(weights, numbers, kinds=["digit"], first_only=True) == 1 / 2
+    assert seq2seq.alignment_accuracy(weights, numbers) == 4 / 13
+
+
+@pytest.mark.parametrize("builder", ["build_translator", "build_bahdanau"])
+def test_teacher_forced_equals_the_full_model(builder):
+    keras.utils.set_random_seed(1)
+    model = getattr(seq2seq, builder)()
+    numbers = np.array([4, 21, 515, 1987, 7070])
+    source = seq2seq.encode_source(numbers)
+    inputs, _ = seq2seq.encode_target(numbers)
+    logits, weights = seq2seq.teacher_forced(model, source, inputs)
+    full_logits, full_weights = seq2seq.with_cross_attention(model).predict_on_batch([source, inputs])
+    np.testing.assert_allclose(logits, np.asarray(full_logits), atol=1e-4)
+    np.testing.assert_allclose(weights, np.asarray(full_weights), atol=1e-5)
+    assert np.all(np.moveaxis(weights, -1, 1)[source == 0] == 0.0)  # padded English tokens: exactly 0
+    with pytest.raises(ValueError, match="decoder_inputs"):
+        seq2seq.teacher_forced(model, source, inputs[:2])
