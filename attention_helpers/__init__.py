@@ -2,8 +2,8 @@
 
 Importing the package is cheap and does not import Keras or TensorFlow, so that
 `setup_notebook()` can quiet TensorFlow's logging before TensorFlow loads. The submodules
-(`data`, `layers`, `models`, `gan`, `gpt`, `circuits`, `activations`, `plotting`, `widgets`, `exercises`,
-`pretrained`, `reference`) load on first use.
+(`data`, `layers`, `models`, `gan`, `gpt`, `circuits`, `seq2seq`, `activations`, `plotting`, `widgets`,
+`exercises`, `pretrained`, `reference`) load on first use.
 """
 
 from __future__ import annotations
@@ -26,6 +26,7 @@ _SUBMODULES = (
     "plotting",
     "pretrained",
     "reference",
+    "seq2seq",
     "widgets",
 )
 

@@ -7,6 +7,7 @@ Same arguments and the same `seed` give the same arrays on every machine
 
 from __future__ import annotations
 
+import functools
 import zlib
 
 import numpy as np
@@ -510,3 +511,183 @@ def lookback_task(n, length=32, lookback=3, vocab_size=16, seed=None):
     targets = np.full_like(tokens, -1)
     targets[:, lookback:] = tokens[:, :-lookback]  # position i asks for the token at i - lookback
     return tokens, targets
+
+
+# Notebook 09: English number words to German number words, both written by the `num2words` package.
+NUMBER_SPLITS = ("train", "validation", "test")
+NUMBER_RANGE = (1, 9999)  # the numbers of `number_split`, both ends included
+_EN_UNITS = ("", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine")
+_EN_TEENS = ("ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen",
+             "nineteen")
+_EN_TENS = ("", "", "twenty", "thirty", "forty", "fifty", "sixty", "seventy", "eighty", "ninety")
+_DE_UNITS = ("", "eins", "zwei", "drei", "vier", "fünf", "sechs", "sieben", "acht", "neun")
+_DE_TEENS = ("zehn", "elf", "zwölf", "dreizehn", "vierzehn", "fünfzehn", "sechzehn", "siebzehn", "achtzehn",
+             "neunzehn")
+_DE_TENS = ("", "", "zwanzig", "dreißig", "vierzig", "fünfzig", "sechzig", "siebzig", "achtzig", "neunzig")
+
+
+def _check_number(number):
+    low, high = NUMBER_RANGE
+    return check_int("number", number, minimum=low, maximum=high)
+
+
+def english_tokens(text):
+    """num2words' English, split into word tokens: "," and "-" become tokens of their own.
+
+    Example:
+        >>> english_tokens("one thousand, nine hundred and eighty-seven")
+        ['one', 'thousand', ',', 'nine', 'hundred', 'and', 'eighty', '-', 'seven']
+    """
+    return text.replace(",", " , ").replace("-", " - ").split()
+
+
+def number_words(number):
+    """The English tokens and the German word of `number` (1 to 9999), as `num2words` 0.5 writes them.
+
+    Args:
+        number: an int from 1 to 9999.
+
+    Returns:
+        `(english, german)`: a list of str (`english_tokens` of `num2words(number)`) and a str
+        (`num2words(number, lang="de")`, one word of lower-case letters, with "ß", "ö" and "ü").
+
+    Example:
+        >>> number_words(21)
+        (['twenty', '-', 'one'], 'einundzwanzig')
+    """
+    english, german = _number_words(_check_number(number))
+    return list(english), german
+
+
+@functools.cache
+def _number_words(number):
+    """num2words' English tokens (a tuple) and German word, computed once per number (num2words is slow)."""
+    try:
+        from num2words import num2words
+    except ModuleNotFoundError as error:
+        raise ModuleNotFoundError("number_words needs the `num2words` package (pip install num2words==0.5.14)") \
+            from error
+    return tuple(english_tokens(num2words(number))), num2words(number, lang="de")
+
+
+@functools.cache
+def _number_parts(number):
+    """English tokens and German pieces of `number`, each piece with the index of the English token it translates.
+
+    Returns tuples (cached: the notebook measures every test number many times)."""
+    thousands, hundreds, rest = number // 1000, number // 100 % 10, number % 100
+    english, pieces = [], []  # pieces: (German text, index of its English token)
+
+    def word(token):
+        english.append(token)
+        return len(english) - 1
+
+    if thousands:
+        pieces.append(("ein" if thousands == 1 else _DE_UNITS[thousands], word(_EN_UNITS[thousands])))
+        pieces.append(("tausend", word("thousand")))
+        if hundreds or rest:
+            word("," if hundreds else "and")
+    if hundreds:
+        pieces.append(("ein" if hundreds == 1 else _DE_UNITS[hundreds], word(_EN_UNITS[hundreds])))
+        pieces.append(("hundert", word("hundred")))
+        if rest:
+            word("and")
+    tens, units = rest // 10, rest % 10
+    if 10 <= rest <= 19:
+        pieces.append((_DE_TEENS[units], word(_EN_TEENS[units])))
+    elif tens and units:  # "eighty - seven" -> "sieben" "und" "achtzig": the units come first in German
+        tens_index, hyphen, units_index = word(_EN_TENS[tens]), word("-"), word(_EN_UNITS[units])
+        pieces += [("ein" if units == 1 else _DE_UNITS[units], units_index), ("und", hyphen),
+                   (_DE_TENS[tens], tens_index)]
+    elif tens:
+        pieces.append((_DE_TENS[tens], word(_EN_TENS[tens])))
+    elif units:
+        pieces.append((_DE_UNITS[units], word(_EN_UNITS[units])))
+    return tuple(english), tuple(pieces)
+
+
+def number_alignment(number):
+    """The reference alignment of `number`: for each German character, the English token it translates.
+
+    Derived from the number's parts, in German order: thousands digit and "tausend", hundreds
+    digit and "hundert", then the last two digits, where German puts the units before the tens,
+    joined by "und" ("sieben" + "und" + "achtzig" for "eighty - seven"). Each German piece aligns
+    with the English token it translates: the digit word with the digit word ("ein" with "one",
+    "zwei" with "two"), "tausend" with "thousand", "hundert" with "hundred", a teen ("siebzehn",
+    "zwölf") or a tens word ("dreißig") with its English word, and "und" with the hyphen that joins
+    the tens and the units in English. English's "and" and "," have no German counterpart and get no
+    character. German's own forms are kept: "ein" before "tausend", "hundert" and "und", "eins" at
+    the end, "siebzehn" (not "siebenzehn"), "sechzig", "siebzig", "dreißig".
+
+    Args:
+        number: an int from 1 to 9999.
+
+    Returns:
+        int array of shape `(len(german),)`: entry i is the index, in `number_words(number)[0]`, of
+        the English token that German character i belongs to.
+
+    Example:
+        >>> number_alignment(21)  # twenty - one -> e i n | u n d | z w a n z i g
+        array([2, 2, 2, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0])
+    """
+    _, pieces = _number_parts(_check_number(number))
+    return np.array([index for text, index in pieces for _ in text], dtype=int)
+
+
+def number_pieces(number):
+    """The German word of `number` cut into the pieces `number_alignment` aligns: `[(piece, english_index)]`.
+
+    Example:
+        >>> number_pieces(1987)
+        [('ein', 0), ('tausend', 1), ('neun', 3), ('hundert', 4), ('sieben', 8), ('und', 7), ('achtzig', 6)]
+    """
+    return list(_number_parts(_check_number(number))[1])
+
+
+PIECE_KINDS = ("digit", "tausend", "hundert", "und")
+
+
+def number_character_kinds(number):
+    """For each German character of `number`, the kind of piece it belongs to (see `number_alignment`).
+
+    "digit" for the pieces that carry a digit's value (a unit such as "sieben" or "ein", a teen such
+    as "zwölf", a tens word such as "achtzig"), else the piece itself: "tausend", "hundert" or "und".
+
+    Example:
+        >>> number_character_kinds(21)[:4]
+        ['digit', 'digit', 'digit', 'und']
+    """
+    return [piece if piece in PIECE_KINDS else "digit"
+            for piece, _ in number_pieces(number) for _ in piece]
+
+
+def number_split(split="train", split_seed=0):
+    """The numbers 1 to 9999 of one split, 80/10/10 (8,001 / 999 / 999), disjoint (notebook 09).
+
+    The numbers are shuffled once with `numpy.random.default_rng(split_seed)` and cut in three:
+    every number belongs to exactly one split, and the same `split_seed` gives the same split on
+    every machine. The shipped translation models were trained on `split_seed=0`'s "train" split.
+
+    Args:
+        split: "train", "validation" or "test".
+        split_seed: a non-negative int.
+
+    Returns:
+        int array, sorted ascending.
+
+    Example:
+        >>> len(number_split("train")), len(number_split("test"))
+        (8001, 999)
+    """
+    check_one_of("split", split, NUMBER_SPLITS)
+    split_seed = check_seed(split_seed)
+    if split_seed is None:
+        raise TypeError("`split_seed` must be a non-negative int. Received: split_seed=None")
+    low, high = NUMBER_RANGE
+    order = np.random.default_rng(split_seed).permutation(np.arange(low, high + 1))
+    n_test = n_validation = len(order) // 10
+    n_train = len(order) - n_test - n_validation
+    bounds = {"train": (0, n_train), "validation": (n_train, n_train + n_validation),
+              "test": (n_train + n_validation, len(order))}
+    start, stop = bounds[split]
+    return np.sort(order[start:stop])

@@ -904,3 +904,57 @@ def check_induction_circuit(previous_qk, previous_ov, induction_qk, induction_ov
     return _report(False, head + f"Both patterns are right ({scores}), but the layer-2 head does not write the token "
                                  "it finds into the `output` slot: its OV circuit must copy the key's `token` slot "
                                  "into `output`, which the unembedding reads.")
+
+
+def _greedy_exact_match(model, source, numbers):
+    from attention_helpers import seq2seq
+
+    tokens, _ = seq2seq.greedy_decode(model, source)
+    return seq2seq.exact_match(seq2seq.decode_target(tokens), numbers)
+
+
+def check_hidden_word(hidden_exact_match, model, numbers):
+    """Notebook 09: the greedy exact match of `model` when each number's last English token is hidden.
+
+    Args:
+        hidden_exact_match: your figure, a fraction in [0, 1].
+        model: the translator (`ah.pretrained.load_translator()` or a model of `build_translator`).
+        numbers: the numbers you decoded; each must end in a tens-and-units pair ("... - seven").
+
+    The check hides the last real token of each row (sets it to padding, 0), decodes greedily with
+    `ah.seq2seq.greedy_decode` and compares your figure with its own (within 0.02). When they differ
+    it says what your figure matches instead: the model with nothing hidden, the figure as a
+    percentage, or the first token hidden instead of the last.
+    """
+    from attention_helpers import data, seq2seq
+
+    value, failed = _number("hidden_exact_match", hidden_exact_match)
+    if failed is not None:
+        return failed
+    model = _model("model", model)
+    numbers = as_array("numbers", numbers, ndim=1, dtype=int)
+    if not all("-" in data.number_words(int(n))[0] for n in numbers):
+        raise ValueError("`numbers` must all end in a tens-and-units pair such as 'eighty - seven'.")
+    source = seq2seq.encode_source(numbers)
+    rows, last = np.arange(len(numbers)), (source != 0).sum(axis=1) - 1
+    hidden = source.copy()
+    hidden[rows, last] = 0
+    measured = _greedy_exact_match(model, hidden, numbers)
+    if abs(value - measured) <= 0.02:
+        return _report(True, f"hiding the units word leaves {measured:.2f} of the words exactly right. The "
+                             "decoder must guess the unit before 'und' (it often repeats the tens digit): no other "
+                             "English token says which it was, so the mask decides what it can read.")
+    if 1 < value <= 100 and abs(value / 100 - measured) <= 0.02:
+        return _report(False, f"{value:g} looks like a percentage; give the fraction, {measured:.2f}.")
+    complete = _greedy_exact_match(model, source, numbers)
+    if abs(value - complete) <= 0.02:
+        return _report(False, f"{value:.2f} is the exact match with nothing hidden. Set each row's last *real* "
+                              "token to 0: short numbers are padded, so their last column is already 0; the last "
+                              "real token is at (source != 0).sum(axis=1) - 1.")
+    first = source.copy()
+    first[:, 0] = 0
+    if abs(value - _greedy_exact_match(model, first, numbers)) <= 0.02:
+        return _report(False, f"{value:.2f} is the figure with the *first* token hidden; hide the last real one.")
+    return _report(False, f"{value:.2f} is not the exact match with the last token hidden ({measured:.2f}). Decode "
+                          "hidden_source with ah.seq2seq.greedy_decode, turn the tokens into words with "
+                          "ah.seq2seq.decode_target, and pass them to ah.seq2seq.exact_match with `pairs`.")

@@ -5,19 +5,19 @@ Keras reads `.keras` files written by an older Keras, not always those of a newe
 writes configuration keys (`input_axes` in initializers, `renorm` in BatchNormalization, ...) that
 Keras 3.13 rejects. So the files in `attention_helpers/pretrained/` are written by the oldest Keras
 that `pyproject.toml` allows, the one of the `colab` profile, and load with every supported Keras.
-After `scripts/train_sagan_digits.py`, `scripts/train_tiny_gpt.py` or `scripts/train_induction.py`
-(which write with the Keras that runs them), run
+After `scripts/train_sagan_digits.py`, `scripts/train_translation.py`, `scripts/train_tiny_gpt.py` or
+`scripts/train_induction.py` (which write with the Keras that runs them), run
 
     python scripts/run_in_env.py colab notebooks/00_attention_essence.ipynb   # builds .envs/colab once
     python scripts/resave_pretrained.py --oldest .envs/colab/bin/python
 
 It reads every model's weights here (`get_weights`, in order) into a temporary `.npz`, then runs
 itself with the oldest Keras's Python (`--write`), which builds each model with the package's own
-builder (`attention_helpers.gan`, `attention_helpers.gpt`, `attention_helpers.circuits`), checks
-that its layer classes are the ones the file records, sets the weights and saves the model with the
-training script's `save_reproducibly`. The names of unnamed layers may differ from the old file's
-(Keras numbers them in the order models are built); the weights, the named layers and the
-architecture do not. Finally it checks, here, that the new
+builder (`attention_helpers.gan`, `attention_helpers.gpt`, `attention_helpers.seq2seq`,
+`attention_helpers.circuits`), checks that its layer classes are the ones the file records, sets the
+weights and saves the model with the training script's `save_reproducibly`. The names of unnamed
+layers may differ from the old file's (Keras numbers them in the order models are built); the
+weights, the named layers and the architecture do not. Finally it checks, here, that the new
 files load and hold exactly the old weights.
 """
 
@@ -35,8 +35,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "scripts"))
 
-MODELS = ("generator", "generator_without_attention", "discriminator", "classifier", "tiny_gpt",
-          "induction_1_layer", "induction_2_layers")
+MODELS = ("generator", "generator_without_attention", "discriminator", "classifier", "tiny_gpt", "translator",
+          "bahdanau", "induction_1_layer", "induction_2_layers")
 
 
 def build(name):
@@ -50,6 +50,8 @@ def build(name):
         "tiny_gpt": ah.gpt.build_gpt,
         "induction_1_layer": lambda: ah.circuits.attention_only_transformer(num_layers=1),
         "induction_2_layers": lambda: ah.circuits.attention_only_transformer(num_layers=2),
+        "translator": ah.seq2seq.build_translator,
+        "bahdanau": ah.seq2seq.build_bahdanau,
     }
     return builders[name]()
 

@@ -11,7 +11,7 @@ import sys
 import keras
 import numpy as np
 
-from attention_helpers import gpt, layers
+from attention_helpers import gpt, layers, seq2seq
 
 
 def _inputs():
@@ -109,6 +109,14 @@ def _cases(x):
         "tiny_gpt": (  # notebook 10's model: embeddings, pre-norm GELU blocks with a causal mask, logits
             gpt.build_gpt(context=8, d_model=8, num_heads=2, num_layers=2, dropout=0.0),
             lambda model: model(x["tokens"]),
+        ),
+        "cross_attention": (  # a decoder's second attention: queries from the target, keys and values from a source
+            layers.CrossAttentionBlock(num_heads=2, key_dim=4, ff_dim=8, bias_initializer="random_normal"),
+            lambda layer: layer(x["query"], x["seq"], context_mask=x["mask"], return_attention_scores=True),
+        ),
+        "translator": (  # notebook 09's encoder-decoder: padded source, causal decoder, cross-attention weights
+            seq2seq.with_cross_attention(seq2seq.build_translator(d_model=8, num_heads=2, ff_dim=8)),
+            lambda model: model([x["tokens"][:, :5], x["tokens"][::-1]]),
         ),
         "multi_head_gqa": (  # multi-query attention (one key/value head) with a causal window of 2
             layers.MultiHeadAttention(

@@ -26,3 +26,6 @@ def test_layers_agree_across_backends(tmp_path, backend):
         assert np.all(weights[0, :, :, 4:] == 0.0), name
         assert np.all(weights[np.broadcast_to(~np.tri(*weights.shape[2:], dtype=bool), weights.shape)] == 0.0), name
     assert np.all(other["transformer_implicit_mask/1"][1, :, :, 3:] == 0.0)  # Embedding(mask_zero=True) padding
+    assert np.all(other["cross_attention/1"][0, :, :, 4:] == 0.0)  # padded source steps, as keys of the decoder
+    translator = other["translator/1"]  # (batch, heads, target steps, source steps); row 1's source is padded
+    assert np.all(translator[1, :, :, 3:] == 0.0) and np.all(translator[0] > 0.0)

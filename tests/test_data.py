@@ -402,3 +402,85 @@ def test_lookback_task_targets_are_the_tokens_three_back():
     np.testing.assert_array_equal(tokens, data.lookback_task(50, length=10, lookback=3, vocab_size=5, seed=1)[0])
     with pytest.raises(ValueError, match="`length` must be >= 4"):
         data.lookback_task(5, length=3, lookback=3)
+
+
+# Notebook 09: number words and their reference alignment.
+def _pieces_by_hand(number):
+    english, german = data.number_words(number)
+    alignment = data.number_alignment(number)
+    return english, german, [(german[i], english[j]) for i, j in enumerate(alignment)]
+
+
+@pytest.mark.parametrize(
+    ("number", "english", "german", "pieces"),
+    [
+        (7, "seven", "sieben", [("sieben", "seven")]),
+        (1, "one", "eins", [("eins", "one")]),
+        (17, "seventeen", "siebzehn", [("siebzehn", "seventeen")]),
+        (30, "thirty", "dreißig", [("dreißig", "thirty")]),
+        (21, "twenty - one", "einundzwanzig", [("ein", "one"), ("und", "-"), ("zwanzig", "twenty")]),
+        (97, "ninety - seven", "siebenundneunzig", [("sieben", "seven"), ("und", "-"), ("neunzig", "ninety")]),
+        (66, "sixty - six", "sechsundsechzig", [("sechs", "six"), ("und", "-"), ("sechzig", "sixty")]),
+        (100, "one hundred", "einhundert", [("ein", "one"), ("hundert", "hundred")]),
+        (110, "one hundred and ten", "einhundertzehn", [("ein", "one"), ("hundert", "hundred"), ("zehn", "ten")]),
+        (111, "one hundred and eleven", "einhundertelf", [("ein", "one"), ("hundert", "hundred"), ("elf", "eleven")]),
+        (112, "one hundred and twelve", "einhundertzwölf",
+         [("ein", "one"), ("hundert", "hundred"), ("zwölf", "twelve")]),
+        (1000, "one thousand", "eintausend", [("ein", "one"), ("tausend", "thousand")]),
+        (1001, "one thousand and one", "eintausendeins", [("ein", "one"), ("tausend", "thousand"), ("eins", "one")]),
+        (1987, "one thousand , nine hundred and eighty - seven", "eintausendneunhundertsiebenundachtzig",
+         [("ein", "one"), ("tausend", "thousand"), ("neun", "nine"), ("hundert", "hundred"), ("sieben", "seven"),
+          ("und", "-"), ("achtzig", "eighty")]),
+        (7070, "seven thousand and seventy", "siebentausendsiebzig",
+         [("sieben", "seven"), ("tausend", "thousand"), ("siebzig", "seventy")]),
+    ],
+)
+def test_number_alignment_on_hand_checked_numbers(number, english, german, pieces):
+    tokens, word, by_character = _pieces_by_hand(number)
+    assert tokens == english.split() and word == german
+    expected = [(character, source) for piece, source in pieces for character in piece]
+    assert by_character == expected
+
+
+def test_number_alignment_crosses_where_german_puts_units_first():
+    english, _ = data.number_words(1987)
+    alignment = data.number_alignment(1987)
+    # "sieben" (English token 8, "seven") comes before "achtzig" (token 6, "eighty"): the alignment crosses.
+    assert english[8] == "seven" and english[6] == "eighty"
+    assert alignment.tolist().index(8) < alignment.tolist().index(6)
+    assert np.any(np.diff(alignment) < 0) and not np.any(np.diff(data.number_alignment(1900)) < 0)
+
+
+def test_number_alignment_covers_every_number_and_never_uses_and_or_comma():
+    for number in range(1, 10000):
+        english, german = data.number_words(number)
+        alignment = data.number_alignment(number)
+        assert len(alignment) == len(german), number
+        assert "".join(piece for piece, _ in data.number_pieces(number)) == german, number
+        used = {english[i] for i in alignment}
+        assert not used & {"and", ","}, number
+        assert set(range(len(english))) - set(alignment) <= {i for i, t in enumerate(english) if t in ("and", ",")}
+
+
+def test_number_split_is_seeded_disjoint_and_complete():
+    splits = {split: data.number_split(split) for split in data.NUMBER_SPLITS}
+    assert [len(splits[s]) for s in data.NUMBER_SPLITS] == [8001, 999, 999]
+    together = np.concatenate(list(splits.values()))
+    assert np.array_equal(np.sort(together), np.arange(1, 10000))  # every number once: disjoint and complete
+    assert np.array_equal(data.number_split("test"), data.number_split("test", split_seed=0))
+    other = data.number_split("test", split_seed=1)
+    assert len(other) == 999 and not np.array_equal(other, splits["test"])
+    assert np.all(np.diff(splits["train"]) > 0)
+
+
+def test_number_words_and_split_reject_bad_arguments():
+    with pytest.raises(ValueError, match="number"):
+        data.number_words(0)
+    with pytest.raises(ValueError, match="number"):
+        data.number_alignment(10000)
+    with pytest.raises(TypeError, match="number"):
+        data.number_alignment(2.5)
+    with pytest.raises(ValueError, match="split"):
+        data.number_split("dev")
+    with pytest.raises((TypeError, ValueError), match="split_seed"):
+        data.number_split("train", split_seed=None)

@@ -614,3 +614,56 @@ def test_check_induction_circuit_accepts_the_circuit_and_names_the_failing_head(
     with pytest.raises(ValueError, match=r"`previous_ov` must be \(d, d\) = \(224, 224\)"):
         exercises.check_induction_circuit(np.zeros((224, 224)), np.zeros((3, 3)), np.zeros((224, 224)),
                                           np.zeros((224, 224)))
+
+
+# Notebook 09 ---------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def hidden_word_case():
+    """The shipped translator, 30 test numbers that end in '- unit', and the exact match with that unit hidden."""
+    from attention_helpers import data, pretrained, seq2seq
+
+    model = pretrained.load_translator()
+    numbers = np.array([n for n in data.number_split("test") if "-" in data.number_words(n)[0]][:30])
+    # Hidden another way than the check does: encode the words without their last one.
+    source = np.zeros((len(numbers), seq2seq.SOURCE_LENGTH), "int32")
+    for row, number in enumerate(numbers):
+        words = data.number_words(int(number))[0][:-1]
+        source[row, : len(words)] = [seq2seq.SOURCE_TOKEN[w] for w in words]
+    hidden = seq2seq.exact_match(seq2seq.decode_target(seq2seq.greedy_decode(model, source)[0]), numbers)
+    tokens, _ = seq2seq.greedy_decode(model, seq2seq.encode_source(numbers))
+    complete = seq2seq.exact_match(seq2seq.decode_target(tokens), numbers)
+    return model, numbers, hidden, complete
+
+
+def test_hidden_word_accepts_the_measured_figure(capsys, hidden_word_case):
+    model, numbers, hidden, complete = hidden_word_case
+    assert complete - hidden > 0.5  # hiding the unit breaks most words: the wrong answers below are told apart
+    assert exercises.check_hidden_word(hidden, model, numbers)
+    assert capsys.readouterr().out.startswith("✓ Correct: hiding the units word")
+
+
+@pytest.mark.parametrize(
+    ("answer", "hint"),
+    [
+        ("none", "`hidden_exact_match` is None: fill in the YOUR CODE part"),
+        ("complete", "is the exact match with nothing hidden"),
+        ("percent", "looks like a percentage"),
+        ("far", "is not the exact match with the last token hidden"),
+    ],
+)
+def test_hidden_word_says_why_an_answer_is_wrong(capsys, hidden_word_case, answer, hint):
+    model, numbers, hidden, complete = hidden_word_case
+    value = {"none": None, "complete": complete, "percent": 100 * hidden, "far": (hidden + complete) / 2}[answer]
+    assert not exercises.check_hidden_word(value, model, numbers)
+    out = capsys.readouterr().out
+    assert out.startswith("✗ Not yet") and hint in out
+
+
+def test_hidden_word_rejects_numbers_without_a_units_word(hidden_word_case):
+    model, *_ = hidden_word_case
+    with pytest.raises(ValueError, match="tens-and-units pair"):
+        exercises.check_hidden_word(0.1, model, [21, 30])
+    with pytest.raises(TypeError, match=r"keras\.Model"):
+        exercises.check_hidden_word(0.1, "model", [21])

@@ -123,3 +123,16 @@ def test_notebook_06_measures_attention_per_object_as_its_exercise_check_does():
         measured = wins(beta, objects)
         assert 0 < measured.mean() < 1  # random maps: some queries find the other square, some do not
         np.testing.assert_array_equal(measured, exercises._other_object_wins(beta, objects))
+
+
+@pytest.mark.parametrize("name", ["build_translator", "build_bahdanau"])
+def test_notebook_09_builds_the_package_translators(name):
+    from attention_helpers import seq2seq
+
+    constants = {key: getattr(seq2seq, key)
+                 for key in ("SOURCE_VOCAB", "TARGET_VOCAB", "SOURCE_LENGTH", "TARGET_LENGTH", "IGNORE")}
+    from_notebook = notebook_function("09_cross_attention_translation.ipynb", name, **constants)()
+    from_package = getattr(seq2seq, name)()
+    assert model_config(from_notebook) == model_config(from_package)
+    assert compile_config(from_notebook) == compile_config(from_package)
+    assert [w.shape for w in from_notebook.weights] == [w.shape for w in from_package.weights]

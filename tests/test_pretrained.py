@@ -23,10 +23,13 @@ def _structure(model):
 
 def test_files_are_small_and_hold_only_config_and_weights():
     sizes = {name: (pretrained.FOLDER / name).stat().st_size for name in pretrained.FILES.values()}
-    notebook_07 = sum(size for name, size in sizes.items() if not name.startswith(("tiny_gpt", "induction")))
+    notebook_09 = {name: size for name, size in sizes.items() if name.startswith(("translat", "bahdanau"))}
+    notebook_07 = sum(size for name, size in sizes.items()
+                      if not name.startswith(("tiny_gpt", "induction")) and name not in notebook_09)
     notebook_10 = sum(size for name, size in sizes.items() if name.startswith("tiny_gpt"))
     notebook_11 = sum(size for name, size in sizes.items() if name.startswith("induction"))
     assert notebook_07 < 600_000 and notebook_10 < 600_000 and notebook_11 < 600_000, sizes  # well under 1 MB
+    assert len(notebook_09) == 3 and max(notebook_09.values()) < 500_000, notebook_09  # each file under 1 MB
     for name in KERAS_FILES:
         with zipfile.ZipFile(pretrained.FOLDER / name) as archive:
             # A .keras archive: JSON config and metadata, HDF5 weights; nothing pickled, no code.
@@ -218,3 +221,24 @@ def test_shipped_induction_models_match_the_builder_and_end_their_record(num_lay
 def test_load_induction_model_refuses_other_depths():
     with pytest.raises(ValueError, match=r"`num_layers` must be 1 or 2\. Received: num_layers=3"):
         pretrained.load_induction_model(3)
+
+
+@pytest.mark.parametrize(("kind", "record"), [("transformer", "translator"), ("bahdanau", "bahdanau")])
+def test_shipped_translators_match_their_builders_and_their_record(kind, record):
+    from attention_helpers import seq2seq
+
+    model = pretrained.load_translator(kind)
+    builder = seq2seq.build_translator if kind == "transformer" else seq2seq.build_bahdanau
+    assert _structure(model) == _structure(builder())
+    history = pretrained.load_translation_history()[record]
+    assert history["config"]["n_train"] == len(data.number_split("train"))
+    numbers = data.number_split("test")  # numbers the model never trained on
+    tokens, _ = seq2seq.greedy_decode(model, seq2seq.encode_source(numbers))
+    exact = seq2seq.exact_match(seq2seq.decode_target(tokens), numbers)
+    assert exact >= 0.95
+    assert exact == pytest.approx(history["test"]["exact_match"], abs=0.005)  # another CPU may flip a word or two
+
+
+def test_load_translator_rejects_an_unknown_kind():
+    with pytest.raises(ValueError, match="kind"):
+        pretrained.load_translator("lstm")

@@ -171,3 +171,88 @@ def test_num_key_value_heads_reaches_the_attention_and_the_config(tmp_path):
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)), atol=1e-6)
     with pytest.raises(ValueError, match="num_key_value_heads"):
         TransformerBlock(num_heads=4, key_dim=4, ff_dim=16, num_key_value_heads=3)(x)
+
+
+# CrossAttentionBlock: the decoder's second attention, queries from the target, keys and values from a context.
+from attention_helpers.layers import CrossAttentionBlock  # noqa: E402
+
+
+def cross_reference(layer, x, context, context_mask=None):
+    """The cross-attention block in NumPy from its 16 weights: queries from x, keys and values from context."""
+    wq, bq, wk, bk, wv, bv, wo, bo, g1, b1, w_in, b_in, w_out, b_out, g2, b2 = numpy_weights(layer)
+    eps = layer.layer_norm_epsilon
+    allowed = np.ones((x.shape[0], x.shape[1], context.shape[1]), bool)
+    if context_mask is not None:
+        allowed &= context_mask[:, None, :]
+
+    def attention(h):
+        q = np.einsum("btf,fnd->bntd", h, wq) + bq[None, :, None]
+        k = np.einsum("bsf,fnd->bnsd", context, wk) + bk[None, :, None]
+        v = np.einsum("bsf,fnd->bnsd", context, wv) + bv[None, :, None]
+        weights = masked_softmax(q @ k.transpose(0, 1, 3, 2) / np.sqrt(q.shape[-1]), allowed[:, None])
+        return np.einsum("bnts,bnsd,ndo->bto", weights, v, wo) + bo, weights
+
+    def feed_forward(h):
+        return np.maximum(h @ w_in + b_in, 0.0) @ w_out + b_out
+
+    if layer.norm_first:
+        attended, weights = attention(_layer_norm(x, g1, b1, eps))
+        x = x + attended
+        return x + feed_forward(_layer_norm(x, g2, b2, eps)), weights
+    attended, weights = attention(x)
+    x = _layer_norm(x + attended, g1, b1, eps)
+    return _layer_norm(x + feed_forward(x), g2, b2, eps), weights
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_cross_attention_block_contract(tmp_path, norm_first):
+    kwargs = {"num_heads": 2, "key_dim": 4, "ff_dim": 16, "norm_first": norm_first}
+    run_layer_test(CrossAttentionBlock, kwargs, [(2, 5, 8), (2, 3, 6)], (2, 5, 8), 16, tmp_path, unpack_inputs=True,
+                   sequential=False)
+    run_layer_test(CrossAttentionBlock, kwargs, [(2, 5, 8), (2, 3, 6)], [(2, 5, 8), (2, 2, 5, 3)], 16, tmp_path,
+                   unpack_inputs=True, sequential=False, call_kwargs={"return_attention_scores": True})
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_cross_attention_block_matches_numpy_and_masks_padded_context_exactly(norm_first):
+    x, context = random_array((2, 5, 8), seed=1), random_array((2, 6, 6), seed=2)
+    context_mask = np.ones((2, 6), bool)
+    context_mask[1, 4:] = False
+    layer = CrossAttentionBlock(num_heads=2, key_dim=4, ff_dim=16, norm_first=norm_first,
+                                bias_initializer="random_normal")
+    output, weights = layer(x, context, context_mask=context_mask, return_attention_scores=True)
+    want_output, want_weights = cross_reference(layer, x, context, context_mask)
+    np.testing.assert_allclose(to_numpy(weights), want_weights, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(output), want_output, rtol=1e-4, atol=1e-5)
+    assert np.all(to_numpy(weights)[1, :, :, 4:] == 0.0)  # padded source steps: exactly zero
+    changed = context.copy()
+    changed[1, 4:] = 100.0  # what sits at padded steps changes nothing
+    np.testing.assert_array_equal(to_numpy(layer(x, changed, context_mask=context_mask)), to_numpy(output))
+
+
+def test_decoder_stack_is_causal_and_ignores_padding_exactly():
+    """A causal TransformerBlock then a CrossAttentionBlock: a target step reads no later step, no padded source."""
+    target, source = random_array((2, 5, 8), seed=3), random_array((2, 6, 8), seed=4)
+    source_mask = np.array([[True] * 6, [True] * 3 + [False] * 3])
+    decoder, cross = TransformerBlock(2, 4, 16), CrossAttentionBlock(2, 4, 16)
+
+    def run(target, source):
+        y, self_weights = decoder(target, use_causal_mask=True, return_attention_scores=True)
+        out, cross_weights = cross(y, source, context_mask=source_mask, return_attention_scores=True)
+        return to_numpy(out), to_numpy(self_weights), to_numpy(cross_weights)
+
+    out, self_weights, cross_weights = run(target, source)
+    assert np.all(self_weights[:, :, ~np.tri(5, dtype=bool)] == 0.0)  # causal: exact zeros above the diagonal
+    assert np.all(cross_weights[1, :, :, 3:] == 0.0)  # padding: exact zeros
+    later = target.copy()
+    later[:, 3:] += 5.0  # change the target from step 3 on: steps 0-2 do not move
+    np.testing.assert_array_equal(run(later, source)[0][:, :3], out[:, :3])
+
+
+def test_cross_attention_block_rejects_bad_inputs():
+    layer = CrossAttentionBlock(2, 4, 16)
+    with pytest.raises(ValueError, match="context"):
+        layer(random_array((2, 5, 8)), random_array((2, 6)))
+    with pytest.raises(ValueError, match="context_mask"):
+        CrossAttentionBlock(2, 4, 16)(random_array((2, 5, 8)), random_array((2, 6, 8)),
+                                      context_mask=np.ones((2, 5), bool))

@@ -11,9 +11,10 @@ from attention_helpers.layers.position import PositionEmbedding, SinusoidalPosit
 from attention_helpers.layers.rotary import RotaryPositionEmbedding
 from attention_helpers.layers.self_attention_2d import SelfAttention2D
 from attention_helpers.layers.temporal import TemporalAttention
-from attention_helpers.layers.transformer import TransformerBlock
+from attention_helpers.layers.transformer import CrossAttentionBlock, TransformerBlock
 
 __all__ = [
+    "CrossAttentionBlock",
     "DenseAttention",
     "DotProductAttention",
     "FeedForwardAttention",

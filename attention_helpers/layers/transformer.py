@@ -133,7 +133,10 @@ class TransformerBlock(keras.layers.Layer):
     def build(self, input_shape):
         check_rank(self, input_shape, 3, "(batch, steps, d_model)")
         check_known(self, input_shape, 2, "model width d_model")
-        input_shape = tuple(input_shape)
+        self._build_sublayers(tuple(input_shape), tuple(input_shape))
+
+    def _build_sublayers(self, input_shape, key_value_shape):
+        """The sublayers; the attention's keys and values have `key_value_shape` (the input's, or a context's)."""
         self.attention = MultiHeadAttention(
             self.num_heads,
             self.key_dim,
@@ -143,7 +146,7 @@ class TransformerBlock(keras.layers.Layer):
             **({} if self.num_key_value_heads is None else {"num_key_value_heads": self.num_key_value_heads}),
             **self._sublayer_args(),
         )
-        self.attention.build(input_shape, input_shape)
+        self.attention.build(input_shape, key_value_shape)
         self.attention_norm = self._layer_norm("attention_norm")
         self.attention_norm.build(input_shape)
         self.feed_forward_in = keras.layers.Dense(
@@ -217,3 +220,101 @@ class TransformerBlock(keras.layers.Layer):
             "seed": self.seed,
         }
         return {**base_config, **config}
+
+
+@keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
+class CrossAttentionBlock(TransformerBlock):
+    """A Transformer decoder's cross-attention block: queries from the decoder, keys and values from an encoder.
+
+    The same block as `TransformerBlock` (attention, then a feed-forward net, each with a residual and
+    LayerNorm, post-norm or pre-norm), except that the attention reads a second sequence, the
+    `context` (the encoder's output), instead of `inputs` itself:
+
+        norm_first=False:  x = LayerNorm(x + Dropout(MHA(query=x, key=value=context)))
+                           y = LayerNorm(x + Dropout(FFN(x)))
+        norm_first=True:   x = x + Dropout(MHA(query=LayerNorm(x), key=value=context))
+                           y = x + Dropout(FFN(LayerNorm(x)))
+
+    Each decoder step (a query) gets a weighted average of the encoder's steps: the weights
+    `(batch, heads, target_steps, source_steps)` say which source steps it read, which is what
+    translation models show as an alignment. In pre-norm the context is not normalised here: an
+    encoder stack of pre-norm blocks ends with its own LayerNorm. A Transformer decoder layer
+    (Vaswani et al.) is a causal `TransformerBlock` (self-attention over the target so far) followed
+    by this block; the two feed-forward nets are one more than the paper's layer has.
+
+    Args:
+        Those of `TransformerBlock`.
+
+    Call arguments:
+        inputs: the decoder's sequence `(batch, target_steps, d_model)`; d_model must be known.
+        context: the encoder's output `(batch, source_steps, context_dim)`; context_dim must be known
+            (it may differ from d_model).
+        mask: optional boolean `(batch, target_steps)`, True at real target steps; padded target
+            steps get all-zero weights. Filled in from the implicit Keras mask of `inputs`, and
+            passed on to the output.
+        context_mask: optional boolean `(batch, source_steps)`, True at real source steps: padded
+            source steps get exactly zero weight. Pass it explicitly (Keras's implicit mask reaches
+            only `inputs`).
+        training: whether dropout is applied.
+        return_attention_scores: if True, also return the weights `(batch, num_heads, target_steps,
+            source_steps)`.
+
+    Returns:
+        `(batch, target_steps, d_model)`, or `(output, weights)`.
+
+    Example:
+        >>> import keras
+        >>> from attention_helpers.layers import CrossAttentionBlock
+        >>> target, source = keras.random.normal((2, 7, 16)), keras.random.normal((2, 5, 16))
+        >>> source_mask = keras.ops.array([[True] * 5, [True] * 3 + [False] * 2])
+        >>> y, weights = CrossAttentionBlock(num_heads=2, key_dim=8, ff_dim=32)(
+        ...     target, source, context_mask=source_mask, return_attention_scores=True)
+        >>> tuple(y.shape), tuple(weights.shape)
+        ((2, 7, 16), (2, 2, 7, 5))
+
+    References:
+        Ashish Vaswani et al., "Attention Is All You Need", https://arxiv.org/abs/1706.03762
+        Dzmitry Bahdanau, Kyunghyun Cho, Yoshua Bengio, "Neural Machine Translation by Jointly Learning
+        to Align and Translate", https://arxiv.org/abs/1409.0473
+    """
+
+    def build(self, inputs_shape, context_shape):
+        check_rank(self, inputs_shape, 3, "(batch, target_steps, d_model)")
+        check_known(self, inputs_shape, 2, "model width d_model")
+        check_rank(self, context_shape, 3, "(batch, source_steps, context_dim)", argument="context")
+        check_known(self, context_shape, 2, "context width", argument="context")
+        self._build_sublayers(tuple(inputs_shape), tuple(context_shape))
+
+    def call(self, inputs, context, mask=None, context_mask=None, training=None, return_attention_scores=False):
+        if mask is not None:
+            check_sequence_mask(self, inputs.shape, mask)
+        if context_mask is not None:
+            check_sequence_mask(self, context.shape, context_mask, argument="context_mask", inputs_name="context")
+        x = inputs  # (batch, target_steps, d_model)
+
+        def attend(queries):  # (batch, target_steps, d_model), (batch, heads, target_steps, source_steps)
+            return self.attention(queries, context, query_mask=mask, value_mask=context_mask,
+                                  return_attention_scores=True, training=training)
+
+        if self.norm_first:
+            attended, weights = attend(self.attention_norm(x, training=training))
+            x = x + self.dropout_layer(attended, training=training)
+            outputs = x + self._feed_forward(self.feed_forward_norm(x, training=training), training)
+        else:
+            attended, weights = attend(x)
+            x = self.attention_norm(x + self.dropout_layer(attended, training=training), training=training)
+            outputs = self.feed_forward_norm(x + self._feed_forward(x, training), training=training)
+        if return_attention_scores:
+            return outputs, weights
+        return outputs
+
+    def compute_output_shape(self, inputs_shape, context_shape, return_attention_scores=False):
+        output = tuple(inputs_shape)
+        if return_attention_scores:
+            return output, (output[0], self.num_heads, output[1], tuple(context_shape)[1])
+        return output
+
+    def compute_output_spec(self, inputs, context, mask=None, context_mask=None, training=None,
+                            return_attention_scores=False):
+        shapes = self.compute_output_shape(tuple(inputs.shape), tuple(context.shape), return_attention_scores)
+        return output_spec(self, shapes, return_attention_scores)

@@ -1,13 +1,13 @@
-"""Trained models that ship inside the package (notebooks 07, 10 and 11), in Keras's `.keras` format.
+"""Trained models that ship inside the package (notebooks 07, 09, 10 and 11), in Keras's `.keras` format.
 
-`scripts/train_sagan_digits.py` (notebook 07), `scripts/train_tiny_gpt.py` (notebook 10) and
-`scripts/train_induction.py` (notebook 11) write every file in this folder, deterministically; see
-their docstrings for what they train and how
-long it takes; `scripts/resave_pretrained.py` then rewrites the
-`.keras` files with the oldest Keras the package supports, so that every supported Keras loads them.
+`scripts/train_sagan_digits.py` (notebook 07), `scripts/train_translation.py` (notebook 09),
+`scripts/train_tiny_gpt.py` (notebook 10) and `scripts/train_induction.py` (notebook 11) write every
+file in this folder, deterministically; see their docstrings for what they train and how long it
+takes; `scripts/resave_pretrained.py` then rewrites the `.keras` files with the oldest Keras the
+package supports, so that every supported Keras loads them.
 Loading uses `keras.saving.load_model` with `safe_mode=True`: a `.keras` file holds a JSON config
 and the weights (HDF5), no pickle, and the only custom class it names is the package's registered
-`SelfAttention2D`, `PositionEmbedding`, `TransformerBlock` and `MultiHeadAttention`, so loading
+`SelfAttention2D`, `PositionEmbedding`, `TransformerBlock`, `CrossAttentionBlock` and `MultiHeadAttention`, so loading
 executes no code from the file.
 """
 
@@ -32,6 +32,9 @@ FILES = {
     "induction_1_layer": "induction_1_layer.keras",
     "induction_2_layers": "induction_2_layers.keras",
     "induction_history": "induction_history.json",
+    "translator": "translator_numbers.keras",
+    "bahdanau": "bahdanau_numbers.keras",
+    "translation_history": "translation_history.json",
 }
 
 
@@ -184,3 +187,29 @@ def load_induction_history():
         head of the last layer); and `config` (steps, batch_size, record_every, seed, learning_rate, …).
     """
     return json.loads((FOLDER / FILES["induction_history"]).read_text())
+
+
+def load_translator(kind="transformer"):
+    """Notebook 09's translator (English number words → German), trained by `scripts/train_translation.py`.
+
+    Args:
+        kind: "transformer" for `ah.seq2seq.build_translator()`'s encoder–decoder, "bahdanau" for
+            `ah.seq2seq.build_bahdanau()`'s GRU model with additive attention.
+
+    Returns:
+        the uncompiled `keras.Model`: `[source (batch, source_steps), decoder_inputs (batch,
+        target_steps)]` → logits `(batch, target_steps, len(ah.seq2seq.TARGET_VOCAB))`.
+    """
+    if kind not in ("transformer", "bahdanau"):
+        raise ValueError(f"`kind` must be 'transformer' or 'bahdanau'. Received: kind={kind!r}")
+    return _load("translator" if kind == "transformer" else "bahdanau")
+
+
+def load_translation_history():
+    """The training records of both translators: `{"translator": ..., "bahdanau": ...}`.
+
+    Each holds lists `epoch`, `train_loss`, `validation_exact_match`, the `test` figures
+    (`exact_match`, `character_accuracy`, `alignment_accuracy` with the heads averaged), `seconds`
+    and `config`.
+    """
+    return json.loads((FOLDER / FILES["translation_history"]).read_text())
