@@ -215,7 +215,7 @@ def causal_softmax(scores):
 ABLATIONS = ("zero", "mean")
 
 
-def forward(weights, tokens, ablate=None):
+def forward(weights, tokens, ablate=None, patch=None):
     """Run an attention-only Transformer in NumPy, keeping every head's pattern and output.
 
     Args:
@@ -224,6 +224,9 @@ def forward(weights, tokens, ablate=None):
         ablate: None, or `{(layer, head): "zero" | "mean"}`: that head's output is replaced by zeros,
             or by its mean over the batch's sequences at each position, before it is added to the
             stream (later layers see the ablated stream).
+        patch: None, or `{(layer, head): weights}`: that head attends with the given `(batch, steps,
+            steps)` weights instead of its own (each row summing to 1, nothing after the query); what it
+            then adds, and everything after it, is computed from them.
 
     Returns:
         dict with `logits` `(batch, steps, vocab)`, `patterns` (one `(batch, heads, steps, steps)`
@@ -245,12 +248,28 @@ def forward(weights, tokens, ablate=None):
         check_index("layer", layer, len(weights["layers"]), "layers")
         check_index("head", head, weights["layers"][layer]["qk"].shape[0], "heads")
         check_one_of("ablate", how, ABLATIONS)
+    patch = dict(patch or {})
+    for (layer, head), given in patch.items():
+        check_index("layer", layer, len(weights["layers"]), "layers")
+        check_index("head", head, weights["layers"][layer]["qk"].shape[0], "heads")
+        given = as_array("patch", given, ndim=3)
+        if given.shape != (tokens.shape[0], steps, steps):
+            raise ValueError(f"`patch` weights must be (batch, steps, steps) = {(tokens.shape[0], steps, steps)}. "
+                             f"Received: shape={given.shape} for (layer, head)={(layer, head)}")
+        if not np.allclose(given.sum(axis=-1), 1.0) or np.any(np.triu(given, k=1)):
+            raise ValueError("`patch` weights must sum to 1 over the keys and put nothing after the query. "
+                             f"Received for (layer, head)={(layer, head)}: row sums in "
+                             f"[{given.sum(axis=-1).min():.3g}, {given.sum(axis=-1).max():.3g}]")
+        patch[layer, head] = given
     x = weights["token_embedding"][tokens] + weights["position_embedding"][:steps]  # (batch, steps, d)
     residual, patterns, head_outputs = [x], [], []
     for index, layer in enumerate(weights["layers"]):
         stream = x[:, None]  # (batch, 1, steps, d): the same stream for every head
         queries = stream @ layer["qk"]  # x_i W_QK: (batch, heads, steps, d)
         pattern = causal_softmax(queries @ np.swapaxes(stream, -1, -2))  # (batch, heads, steps, steps)
+        for (where, head), given in patch.items():
+            if where == index:
+                pattern[:, head] = given
         values = stream @ layer["ov"]  # x_j W_OV: (batch, heads, steps, d)
         outputs = np.swapaxes(pattern @ values, 1, 2).copy()  # (batch, steps, heads, d)
         for (where, head), how in ablate.items():

@@ -875,7 +875,14 @@ def check_induction_circuit(previous_qk, previous_ov, induction_qk, induction_ov
     if previous < 0.9:
         rows = out["patterns"][0][:, 0, 1:]  # queries 1 … T − 1
         offsets = np.arange(1, rows.shape[1] + 1) - rows.argmax(axis=-1)  # i − (the key it weighs most)
-        if rows.max(axis=-1).mean() < 0.3:
+        block = np.asarray(previous_qk, dtype=float)[layout["position"], layout["position"]]
+        favoured = np.arange(len(block)) - block.argmax(axis=1)  # unmasked: i − (the key position it scores most)
+        if np.any(block) and np.mean(favoured[1:] < 0) > 0.5:
+            hint = (" Its largest scores are for keys *after* the query (column greater than row), which the causal "
+                    "mask hides, so its weights spread over the keys it may see. In a QK circuit the row is the "
+                    "query's slot and the column the key's: query position i against key position i − 1 is row i, "
+                    "column i − 1.")
+        elif rows.max(axis=-1).mean() < 0.3:
             hint = " Its weights are spread evenly over the keys: its scores do not yet prefer any key."
         elif np.mean(offsets == 1) > 0.9:
             hint = " It prefers key i − 1, but not sharply: scale its scores up (by 10 or 20)."
@@ -894,9 +901,17 @@ def check_induction_circuit(previous_qk, previous_ov, induction_qk, induction_ov
         inputs = data["inputs"]
         same = float(np.mean([out["patterns"][1][b, 0, i][inputs[b] == inputs[b, i]].sum()
                               for b, i in zip(*np.nonzero(data["repeated"]))]))  # weight on keys with my token
-        hint = (" It looks at the keys that hold the query's own token (its earlier occurrence, or itself), not at "
-                "the token after the earlier occurrence: match the query's `token` slot with the key's `previous` "
-                "slot." if same > 0.5 else "")
+        scored = out["patterns"][1][:, 0][data["repeated"]]  # (scored queries, keys)
+        on_source = float(np.mean(scored.argmax(axis=-1) == data["source"][data["repeated"]]))
+        if same > 0.5:
+            hint = (" It looks at the keys that hold the query's own token (its earlier occurrence, or itself), not "
+                    "at the token after the earlier occurrence: match the query's `token` slot with the key's "
+                    "`previous` slot.")
+        elif on_source > 0.9:
+            hint = (f" It prefers the right key (the one after the earlier occurrence) for {on_source:.0%} of the "
+                    "queries, but not sharply: scale its scores up (by 10 or 20).")
+        else:
+            hint = ""
         return _report(False, head + f"The layer-1 head is right (previous-token score {previous:.2f}); the layer-2 "
                                      f"head is not an induction head: its induction score is {induction:.2f} (needs > "
                                      "0.9). Its QK circuit must give a large score when the key's `previous` slot "

@@ -130,6 +130,26 @@ def test_ablation_zeroes_or_averages_one_head_and_changes_only_what_follows(mode
     np.testing.assert_array_equal(mean["patterns"][0], clean["patterns"][0])
 
 
+def test_patch_replaces_one_heads_weights_and_what_follows(model):
+    tokens = np.random.default_rng(2).integers(0, 12, size=(4, 8))
+    weights = circuits.circuit_weights(model)
+    clean = circuits.forward(weights, tokens)
+    same = circuits.forward(weights, tokens, patch={(1, 1): clean["patterns"][1][:, 1]})
+    np.testing.assert_allclose(same["logits"], clean["logits"], atol=1e-10)
+    previous = np.broadcast_to(np.eye(8, k=-1) + np.eye(8)[0] * (np.arange(8) == 0)[:, None], (4, 8, 8))
+    patched = circuits.forward(weights, tokens, patch={(0, 0): previous})
+    np.testing.assert_array_equal(patched["patterns"][0][:, 0], previous)
+    np.testing.assert_array_equal(patched["patterns"][0][:, 1], clean["patterns"][0][:, 1])
+    x = clean["residual"][0]  # head 0 of layer 0 now adds x_{i-1} W_OV (x_0 W_OV at position 0)
+    expected = np.concatenate([x[:, :1], x[:, :-1]], axis=1) @ weights["layers"][0]["ov"][0]
+    np.testing.assert_allclose(patched["head_outputs"][0][:, :, 0], expected, atol=1e-6)
+    assert not np.allclose(patched["logits"], clean["logits"])
+    with pytest.raises(ValueError, match=r"\(batch, steps, steps\) = \(4, 8, 8\)"):
+        circuits.forward(weights, tokens, patch={(0, 0): previous[:, :4, :4]})
+    with pytest.raises(ValueError, match="nothing after the query"):
+        circuits.forward(weights, tokens, patch={(0, 0): np.broadcast_to(np.eye(8, k=1) + 0.0, (4, 8, 8))})
+
+
 def test_forward_and_builder_refuse_bad_arguments(model):
     weights = circuits.circuit_weights(model)
     with pytest.raises(ValueError, match=r"ablate.*'zero'"):

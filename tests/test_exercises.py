@@ -582,6 +582,10 @@ def _induction_circuit(mistake=None):
     elif mistake == "induction matches the token itself":
         induction_qk[:] = 0.0
         induction_qk[token, token] = 20 * np.eye(v)
+    elif mistake == "previous looks forward":
+        previous_qk[position, position] = 20 * np.eye(t, k=1)
+    elif mistake == "induction too soft":
+        induction_qk[token, previous] = np.eye(v)
     elif mistake == "induction copies nothing":
         induction_ov[token, output] = 0.0
         induction_ov[token, previous] = np.eye(v)
@@ -599,6 +603,10 @@ def test_check_induction_circuit_accepts_the_circuit_and_names_the_failing_head(
         "induction matches the token itself": ["layer-2 head is not an induction head",
                                                "keys that hold the query's own token"],
         "induction copies nothing": ["Both patterns are right", "into the `output` slot"],
+        "previous looks forward": ["layer-1 head is not a previous-token head", "keys *after* the query",
+                                   "row i, column i − 1"],
+        "induction too soft": ["layer-2 head is not an induction head", "prefers the right key",
+                               "scale its scores up"],
     }
     for mistake, hints in expected.items():
         assert not exercises.check_induction_circuit(*_induction_circuit(mistake)), mistake
