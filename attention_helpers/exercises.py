@@ -948,7 +948,10 @@ def check_hidden_word(hidden_source, hidden_exact_match, model, numbers):
         last_column, first = source.copy(), source.copy()
         last_column[:, -1], first[:, 0] = 0, 0
         if np.array_equal(yours, source):
-            return _report(False, "`hidden_source` is the source unchanged: nothing is hidden yet.")
+            padded = np.array_equal(source, last_column)
+            return _report(False, "`hidden_source` is the source unchanged: nothing is hidden yet." + (
+                " (Setting the last column to 0 changes nothing for these rows: they are padded, so it is already "
+                "0. Hide each row's last *real* token.)" if padded else ""))
         if np.array_equal(yours, last_column):
             return _report(False, "`hidden_source` sets the last *column* to 0. Short numbers are padded, so their "
                                   "last column is already padding and their units word stays visible; only the "
