@@ -928,48 +928,69 @@ def _greedy_exact_match(model, source, numbers):
     return seq2seq.exact_match(seq2seq.decode_target(tokens), numbers)
 
 
-def check_hidden_word(hidden_exact_match, model, numbers):
+def check_hidden_word(hidden_source, hidden_exact_match, model, numbers):
     """Notebook 09: the greedy exact match of `model` when each number's last English token is hidden.
 
     Args:
+        hidden_source: your source ids, `ah.seq2seq.encode_source(numbers)` with each row's last real
+            token set to padding (0).
         hidden_exact_match: your figure, a fraction in [0, 1].
         model: the translator (`ah.pretrained.load_translator()` or a model of `build_translator`).
         numbers: the numbers you decoded; each must end in a tens-and-units pair ("... - seven").
 
-    The check hides the last real token of each row (sets it to padding, 0), decodes greedily with
-    `ah.seq2seq.greedy_decode` and compares your figure with its own (within 0.02). When they differ
-    it says what your figure matches instead: the model with nothing hidden, the figure as a
-    percentage, or the first token hidden instead of the last.
+    The check first compares `hidden_source` with its own (and recognises hiding nothing, the last
+    column, or the first token), then decodes greedily with `ah.seq2seq.greedy_decode` and compares
+    your figure with its own (within 0.02). A wrong figure is told why without being told the answer:
+    the model with nothing hidden, a percentage, or a figure that is simply off.
     """
     from attention_helpers import data, seq2seq
 
-    value, failed = _number("hidden_exact_match", hidden_exact_match)
-    if failed is not None:
-        return failed
+    if hidden_source is None:
+        return _missing("hidden_source")
     model = _model("model", model)
     numbers = as_array("numbers", numbers, ndim=1, dtype=int)
     if not all("-" in data.number_words(int(n))[0] for n in numbers):
         raise ValueError("`numbers` must all end in a tens-and-units pair such as 'eighty - seven'.")
     source = seq2seq.encode_source(numbers)
+    yours = as_array("hidden_source", hidden_source, ndim=2, dtype="int32")
+    if yours.shape != source.shape:
+        raise ValueError(f"`hidden_source` must have the shape of the encoded `numbers`, {source.shape}. "
+                         f"Received: hidden_source.shape={yours.shape}")
     rows, last = np.arange(len(numbers)), (source != 0).sum(axis=1) - 1
     hidden = source.copy()
     hidden[rows, last] = 0
+    if not np.array_equal(yours, hidden):
+        last_column, first = source.copy(), source.copy()
+        last_column[:, -1], first[:, 0] = 0, 0
+        if np.array_equal(yours, source):
+            padded = np.array_equal(source, last_column)
+            return _report(False, "`hidden_source` is the source unchanged: nothing is hidden yet." + (
+                " (Setting the last column to 0 changes nothing for these rows: they are padded, so it is already "
+                "0. Hide each row's last *real* token.)" if padded else ""))
+        if np.array_equal(yours, last_column):
+            return _report(False, "`hidden_source` sets the last *column* to 0. Short numbers are padded, so their "
+                                  "last column is already padding and their units word stays visible; only the "
+                                  "longest rows lose a token. The last real token of a row is at "
+                                  "(source != 0).sum(axis=1) - 1.")
+        if np.array_equal(yours, first):
+            return _report(False, "`hidden_source` hides the *first* token of each row; hide the last real one.")
+        wrong_rows = np.flatnonzero((yours != hidden).any(axis=1))
+        return _report(False, f"`hidden_source` differs from the source with each row's last real token set to 0 "
+                              f"in {len(wrong_rows)} rows (the first is row {wrong_rows[0]}: {yours[wrong_rows[0]]}); "
+                              "only that one token of each row should change.")
+    value, failed = _number("hidden_exact_match", hidden_exact_match)
+    if failed is not None:
+        return failed
     measured = _greedy_exact_match(model, hidden, numbers)
     if abs(value - measured) <= 0.02:
         return _report(True, f"hiding the units word leaves {measured:.2f} of the words exactly right. The "
                              "decoder must guess the unit before 'und' (it often repeats the tens digit): no other "
                              "English token says which it was, so the mask decides what it can read.")
     if 1 < value <= 100 and abs(value / 100 - measured) <= 0.02:
-        return _report(False, f"{value:g} looks like a percentage; give the fraction, {measured:.2f}.")
-    complete = _greedy_exact_match(model, source, numbers)
-    if abs(value - complete) <= 0.02:
-        return _report(False, f"{value:.2f} is the exact match with nothing hidden. Set each row's last *real* "
-                              "token to 0: short numbers are padded, so their last column is already 0; the last "
-                              "real token is at (source != 0).sum(axis=1) - 1.")
-    first = source.copy()
-    first[:, 0] = 0
-    if abs(value - _greedy_exact_match(model, first, numbers)) <= 0.02:
-        return _report(False, f"{value:.2f} is the figure with the *first* token hidden; hide the last real one.")
-    return _report(False, f"{value:.2f} is not the exact match with the last token hidden ({measured:.2f}). Decode "
-                          "hidden_source with ah.seq2seq.greedy_decode, turn the tokens into words with "
+        return _report(False, f"{value:g} looks like a percentage; give the fraction.")
+    if abs(value - _greedy_exact_match(model, source, numbers)) <= 0.02:
+        return _report(False, f"{value:.2f} is the exact match with nothing hidden: your `hidden_source` is right, "
+                              "but the figure was measured on the source without it. Decode hidden_source.")
+    return _report(False, f"{value:.2f} is not the exact match of the words decoded from your `hidden_source`. "
+                          "Decode hidden_source with ah.seq2seq.greedy_decode, turn the tokens into words with "
                           "ah.seq2seq.decode_target, and pass them to ah.seq2seq.exact_match with `pairs`.")

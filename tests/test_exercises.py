@@ -629,12 +629,15 @@ def test_check_induction_circuit_accepts_the_circuit_and_names_the_failing_head(
 
 @pytest.fixture(scope="module")
 def hidden_word_case():
-    """The shipped translator, 30 test numbers that end in '- unit', and the exact match with that unit hidden."""
+    """The shipped translator, 30 test numbers that end in '- unit', the source with that unit hidden
+    (encoded another way than the check does: the words without their last one), and the exact match
+    with and without it hidden."""
     from attention_helpers import data, pretrained, seq2seq
 
     model = pretrained.load_translator()
-    numbers = np.array([n for n in data.number_split("test") if "-" in data.number_words(n)[0]][:30])
-    # Hidden another way than the check does: encode the words without their last one.
+    pairs = [n for n in data.number_split("test") if "-" in data.number_words(n)[0]]
+    longest = [n for n in pairs if len(data.number_words(n)[0]) == seq2seq.SOURCE_LENGTH]  # no padding
+    numbers = np.array(pairs[:20] + longest[:10])  # short rows, and rows whose last column is the units word
     source = np.zeros((len(numbers), seq2seq.SOURCE_LENGTH), "int32")
     for row, number in enumerate(numbers):
         words = data.number_words(int(number))[0][:-1]
@@ -642,13 +645,13 @@ def hidden_word_case():
     hidden = seq2seq.exact_match(seq2seq.decode_target(seq2seq.greedy_decode(model, source)[0]), numbers)
     tokens, _ = seq2seq.greedy_decode(model, seq2seq.encode_source(numbers))
     complete = seq2seq.exact_match(seq2seq.decode_target(tokens), numbers)
-    return model, numbers, hidden, complete
+    return model, numbers, source, hidden, complete
 
 
 def test_hidden_word_accepts_the_measured_figure(capsys, hidden_word_case):
-    model, numbers, hidden, complete = hidden_word_case
+    model, numbers, source, hidden, complete = hidden_word_case
     assert complete - hidden > 0.5  # hiding the unit breaks most words: the wrong answers below are told apart
-    assert exercises.check_hidden_word(hidden, model, numbers)
+    assert exercises.check_hidden_word(source, hidden, model, numbers)
     assert capsys.readouterr().out.startswith("✓ Correct: hiding the units word")
 
 
@@ -658,20 +661,51 @@ def test_hidden_word_accepts_the_measured_figure(capsys, hidden_word_case):
         ("none", "`hidden_exact_match` is None: fill in the YOUR CODE part"),
         ("complete", "is the exact match with nothing hidden"),
         ("percent", "looks like a percentage"),
-        ("far", "is not the exact match with the last token hidden"),
+        ("far", "is not the exact match of the words decoded from your `hidden_source`"),
     ],
 )
-def test_hidden_word_says_why_an_answer_is_wrong(capsys, hidden_word_case, answer, hint):
-    model, numbers, hidden, complete = hidden_word_case
+def test_hidden_word_says_why_a_figure_is_wrong(capsys, hidden_word_case, answer, hint):
+    model, numbers, source, hidden, complete = hidden_word_case
     value = {"none": None, "complete": complete, "percent": 100 * hidden, "far": (hidden + complete) / 2}[answer]
-    assert not exercises.check_hidden_word(value, model, numbers)
+    assert not exercises.check_hidden_word(source, value, model, numbers)
+    out = capsys.readouterr().out
+    assert out.startswith("✗ Not yet") and hint in out
+    assert f"{hidden:.2f}" not in out  # the answer is never given away
+
+
+@pytest.mark.parametrize(
+    ("mistake", "hint"),
+    [
+        ("none", "`hidden_source` is None"),
+        ("unchanged", "nothing is hidden yet"),
+        ("last column", "sets the last *column* to 0"),
+        ("first", "hides the *first* token"),
+        ("two tokens", "only that one token of each row should change"),
+    ],
+)
+def test_hidden_word_says_why_the_hidden_source_is_wrong(capsys, hidden_word_case, mistake, hint):
+    from attention_helpers import seq2seq
+
+    model, numbers, source, hidden, _ = hidden_word_case
+    yours = seq2seq.encode_source(numbers)
+    if mistake == "last column":
+        yours[:, -1] = 0
+    elif mistake == "first":
+        yours[:, 0] = 0
+    elif mistake == "two tokens":
+        yours = source.copy()
+        yours[0, 0] = 0
+    yours = None if mistake == "none" else yours
+    assert not exercises.check_hidden_word(yours, hidden, model, numbers)  # even with the right figure
     out = capsys.readouterr().out
     assert out.startswith("✗ Not yet") and hint in out
 
 
 def test_hidden_word_rejects_numbers_without_a_units_word(hidden_word_case):
-    model, *_ = hidden_word_case
+    model, numbers, source, *_ = hidden_word_case
     with pytest.raises(ValueError, match="tens-and-units pair"):
-        exercises.check_hidden_word(0.1, model, [21, 30])
+        exercises.check_hidden_word(np.zeros((2, 9)), 0.1, model, [21, 30])
     with pytest.raises(TypeError, match=r"keras\.Model"):
-        exercises.check_hidden_word(0.1, "model", [21])
+        exercises.check_hidden_word(source, 0.1, "model", numbers)
+    with pytest.raises(ValueError, match=r"`hidden_source` must have the shape"):
+        exercises.check_hidden_word(source[:, :5], 0.1, model, numbers)
