@@ -98,101 +98,6 @@ def check_softmax(softmax_fn):
     return _report(True, "your softmax matches the reference and is stable for large scores.")
 
 
-def check_causal_mask(mask_fn):
-    """Exercise of notebook 05: `mask_fn(query_steps, value_steps)` returns the causal mask in NumPy.
-
-    True where query step i may look at value step j, that is j <= i; shape `(query_steps, value_steps)`.
-    """
-    if mask_fn is None:
-        return _missing("mask_fn")
-    if not callable(mask_fn):
-        return _report(False, f"pass your function itself, not {type(mask_fn).__name__}.")
-    for query_steps, value_steps in ((1, 1), (4, 4), (3, 5), (5, 2)):
-        try:
-            got = mask_fn(query_steps, value_steps)
-        except Exception as error:  # the student's code: report, don't crash the notebook
-            return _report(False, f"your function raised {type(error).__name__}: {error}")
-        if got is None:
-            return _report(False, "your function returned None: fill in the YOUR CODE part.")
-        got = np.asarray(got)
-        expected = np.arange(query_steps)[:, None] >= np.arange(value_steps)[None, :]
-        if got.shape != expected.shape:
-            return _report(
-                False, f"for ({query_steps}, {value_steps}) it returned shape {got.shape}; expected {expected.shape}."
-            )
-        if got.dtype != bool or not np.array_equal(got, expected):
-            return _report(False, f"for ({query_steps}, {value_steps}) the mask is wrong: True exactly where j <= i.")
-    return _report(True, "your causal mask matches the lower triangle the layers use.")
-
-
-# Notebook 01 ---------------------------------------------------------------------------------------
-
-
-def check_causal_attention(attend):
-    """Exercise 1 of notebook 05: `attend(query, key, value)` is causal dot-product attention in NumPy.
-
-    `query` is `(Tq, d)`, `key` `(Tv, d)`, `value` `(Tv, dv)` with Tq <= Tv, and the queries are the
-    *last* Tq of the Tv steps (as when a model extends a sequence it has already read): query i sits at
-    step i + Tv - Tq and may look at key steps j <= i + Tv - Tq. It must return `(output, weights)` with
-    every other weight exactly 0, every row summing to 1, and `output = weights @ value` (for Tq = Tv,
-    what `keras.layers.Attention()([q, v, k], use_causal_mask=True)` computes). A wrong answer is told
-    which part is wrong (no mask, a reversed mask, a mask that ignores where the queries sit, a mask
-    applied after the softmax, a masked score that is not low enough), with the steps where it shows.
-    """
-    if attend is None:
-        return _missing("attend")
-    if not callable(attend):
-        return _report(False, f"pass your function itself, not {type(attend).__name__}.")
-    from attention_helpers.reference import attention, softmax
-
-    rng = np.random.default_rng(5)
-    for tq, tv in ((4, 4), (6, 6), (3, 5), (1, 6)):
-        query, key, value = rng.normal(size=(tq, 4)), rng.normal(size=(tv, 4)), rng.normal(size=(tv, 3))
-        causal = np.arange(tq)[:, None] + (tv - tq) >= np.arange(tv)[None, :]  # j <= i + Tv - Tq
-        expected_output, expected = attention(query, key, value, mask=causal)
-        try:
-            got = attend(query.copy(), key.copy(), value.copy())
-        except Exception as error:  # the student's code: report, don't crash the notebook
-            return _report(False, f"your function raised {type(error).__name__}: {error}")
-        if got is None:
-            return _report(False, "your function returned None: fill in the YOUR CODE part.")
-        if not (isinstance(got, tuple) and len(got) == 2):
-            return _report(False, "return two arrays, `(output, weights)`, as the template does.")
-        output, weights = (np.asarray(part, dtype=float) for part in got)
-        if weights.shape != (tq, tv):
-            return _report(False, f"for Tq={tq}, Tv={tv} the weights have shape {weights.shape}; expected {(tq, tv)}.")
-        if (~causal).any() and np.allclose(weights, softmax(query @ key.T), atol=1e-6):
-            return _report(False, "the weights are the unmasked softmax: the mask is built, or not, but never applied "
-                           "to the scores. Every weight on a later key step must be exactly 0.")
-        future = ~causal
-        top_left = np.arange(tq)[:, None] >= np.arange(tv)[None, :]  # j <= i: as if the queries were the first steps
-        if tq < tv and np.all(weights[~top_left] == 0) and np.allclose(weights.sum(axis=-1), 1.0, atol=1e-6):
-            return _report(False, f"for Tq={tq} queries over Tv={tv} keys, query i looks only at key steps j <= i, as "
-                           f"if the queries were the first {tq} steps; they are the last {tq}: query i sits at step "
-                           f"i + {tv - tq} and may look at every key step up to there.")
-        if np.all(weights[causal & ~np.eye(tq, tv, k=tv - tq, dtype=bool)] == 0) and np.any(weights[future] > 0):
-            return _report(False, "the mask is reversed: query step i may look at key steps j <= i (the past and "
-                           "itself), and must give 0 to the steps after it.")
-        if not np.allclose(weights.sum(axis=-1), 1.0, atol=1e-6):
-            row = int(np.argmax(np.abs(weights.sum(axis=-1) - 1)))
-            return _report(False, f"row {row} of the weights sums to {weights[row].sum():.3f}, not 1: masking the "
-                           "weights after the softmax leaves the rest unnormalised. Mask the scores before it.")
-        if np.any(weights[future] != 0):
-            i, j = (int(n) for n in np.argwhere(future & (weights != 0))[0])
-            return _report(False, f"query {i} still puts {weights[i, j]:.2g} on key step {j}, a later step: a "
-                           "masked weight must be exactly 0. A masked score must be -inf (or so negative that "
-                           "exp gives 0); a score of 0, or a score times 0, still gets exp(0) = 1.")
-        if not np.allclose(weights, expected, atol=1e-6):
-            return _report(False, "the zeros are in the right place, but the other weights differ from a softmax of "
-                           "query @ key.T over the allowed key steps.")
-        if output.shape != expected_output.shape or not np.allclose(output, expected_output, atol=1e-6):
-            return _report(False, f"the weights are right but the output is not: expected weights @ value, shape "
-                           f"{expected_output.shape}; received shape {output.shape}.")
-    return _report(True, "every weight on a later step is exactly 0, each row sums to 1, and the output is the "
-                   "weighted sum of the values, for queries and keys of several lengths (with as many queries as "
-                   "keys, what keras.layers.Attention computes with use_causal_mask=True).")
-
-
 def check_attention_without_bias(model, x, y, target_index):
     """Exercise of notebook 01: `DenseAttention(use_bias=False)`; where do label-0 samples look now?
 
@@ -370,6 +275,71 @@ def check_unbounded_scores(model, x, y, tanh_model=None):
 
 
 # Notebook 05 ---------------------------------------------------------------------------------------
+
+
+def check_causal_attention(attend):
+    """Exercise 1 of notebook 05: `attend(query, key, value)` is causal dot-product attention in NumPy.
+
+    `query` is `(Tq, d)`, `key` `(Tv, d)`, `value` `(Tv, dv)` with Tq <= Tv, and the queries are the
+    *last* Tq of the Tv steps (as when a model extends a sequence it has already read): query i sits at
+    step i + Tv - Tq and may look at key steps j <= i + Tv - Tq. It must return `(output, weights)` with
+    every other weight exactly 0, every row summing to 1, and `output = weights @ value` (for Tq = Tv,
+    what `keras.layers.Attention()([q, v, k], use_causal_mask=True)` computes). A wrong answer is told
+    which part is wrong (no mask, a reversed mask, a mask that ignores where the queries sit, a mask
+    applied after the softmax, a masked score that is not low enough), with the steps where it shows.
+    """
+    if attend is None:
+        return _missing("attend")
+    if not callable(attend):
+        return _report(False, f"pass your function itself, not {type(attend).__name__}.")
+    from attention_helpers.reference import attention, softmax
+
+    rng = np.random.default_rng(5)
+    for tq, tv in ((4, 4), (6, 6), (3, 5), (1, 6)):
+        query, key, value = rng.normal(size=(tq, 4)), rng.normal(size=(tv, 4)), rng.normal(size=(tv, 3))
+        causal = np.arange(tq)[:, None] + (tv - tq) >= np.arange(tv)[None, :]  # j <= i + Tv - Tq
+        expected_output, expected = attention(query, key, value, mask=causal)
+        try:
+            got = attend(query.copy(), key.copy(), value.copy())
+        except Exception as error:  # the student's code: report, don't crash the notebook
+            return _report(False, f"your function raised {type(error).__name__}: {error}")
+        if got is None:
+            return _report(False, "your function returned None: fill in the YOUR CODE part.")
+        if not (isinstance(got, tuple) and len(got) == 2):
+            return _report(False, "return two arrays, `(output, weights)`, as the template does.")
+        output, weights = (np.asarray(part, dtype=float) for part in got)
+        if weights.shape != (tq, tv):
+            return _report(False, f"for Tq={tq}, Tv={tv} the weights have shape {weights.shape}; expected {(tq, tv)}.")
+        if (~causal).any() and np.allclose(weights, softmax(query @ key.T), atol=1e-6):
+            return _report(False, "the weights are the unmasked softmax: the mask is built, or not, but never applied "
+                           "to the scores. Every weight on a later key step must be exactly 0.")
+        future = ~causal
+        top_left = np.arange(tq)[:, None] >= np.arange(tv)[None, :]  # j <= i: as if the queries were the first steps
+        if tq < tv and np.all(weights[~top_left] == 0) and np.allclose(weights.sum(axis=-1), 1.0, atol=1e-6):
+            return _report(False, f"for Tq={tq} queries over Tv={tv} keys, query i looks only at key steps j <= i, as "
+                           f"if the queries were the first {tq} steps; they are the last {tq}: query i sits at step "
+                           f"i + {tv - tq} and may look at every key step up to there.")
+        if np.all(weights[causal & ~np.eye(tq, tv, k=tv - tq, dtype=bool)] == 0) and np.any(weights[future] > 0):
+            return _report(False, "the mask is reversed: query step i may look at key steps j <= i (the past and "
+                           "itself), and must give 0 to the steps after it.")
+        if not np.allclose(weights.sum(axis=-1), 1.0, atol=1e-6):
+            row = int(np.argmax(np.abs(weights.sum(axis=-1) - 1)))
+            return _report(False, f"row {row} of the weights sums to {weights[row].sum():.3f}, not 1: masking the "
+                           "weights after the softmax leaves the rest unnormalised. Mask the scores before it.")
+        if np.any(weights[future] != 0):
+            i, j = (int(n) for n in np.argwhere(future & (weights != 0))[0])
+            return _report(False, f"query {i} still puts {weights[i, j]:.2g} on key step {j}, a later step: a "
+                           "masked weight must be exactly 0. A masked score must be -inf (or so negative that "
+                           "exp gives 0); a score of 0, or a score times 0, still gets exp(0) = 1.")
+        if not np.allclose(weights, expected, atol=1e-6):
+            return _report(False, "the zeros are in the right place, but the other weights differ from a softmax of "
+                           "query @ key.T over the allowed key steps.")
+        if output.shape != expected_output.shape or not np.allclose(output, expected_output, atol=1e-6):
+            return _report(False, f"the weights are right but the output is not: expected weights @ value, shape "
+                           f"{expected_output.shape}; received shape {output.shape}.")
+    return _report(True, "every weight on a later step is exactly 0, each row sums to 1, and the output is the "
+                   "weighted sum of the values, for queries and keys of several lengths (with as many queries as "
+                   "keys, what keras.layers.Attention computes with use_causal_mask=True).")
 
 
 def check_causal_reversal(model, source, target):

@@ -39,6 +39,14 @@ def _interactive(controls, redraw):
     return widgets.VBox([*controls.values(), output])
 
 
+def _known_result(name, result, size):
+    """A result an explorer draws without training: `{"attention": (size,), "accuracy": float}`, checked."""
+    attention = as_array(f"{name}['attention']", result["attention"], ndim=1)
+    if attention.shape != (size,):
+        raise ValueError(f"`{name}['attention']` must have shape ({size},). Received: shape {attention.shape}")
+    return {"attention": attention, "accuracy": float(result["accuracy"])}
+
+
 def _retrain_on_click(slider, label, draw, first_message, ready=False):
     """A slider and a button above an Output; the button shows `draw(slider.value)` (it retrains).
 
@@ -162,11 +170,7 @@ class DenseTaskExplorer:
         self.known = {}
         for index, result in (known or {}).items():
             index = check_index("known target index", index, self.dims, "dims")
-            attention = as_array(f"known[{index}]['attention']", result["attention"], ndim=1)
-            if attention.shape != (self.dims,):
-                raise ValueError(f"`known[{index}]['attention']` must have shape ({self.dims},). "
-                                 f"Received: shape {attention.shape}")
-            self.known[index] = {"attention": attention, "accuracy": float(result["accuracy"])}
+            self.known[index] = _known_result(f"known[{index}]", result, self.dims)
         self.last_result = None
 
     def update(self, target_index):
@@ -227,13 +231,10 @@ class PlacementExplorer:
                 raise ValueError(
                     f"`known[{step}]` must have the keys 'before' and 'after'. Received: {sorted(results)}"
                 )
-            self.known[step] = {}
-            for placement, result in results.items():
-                attention = as_array(f"known[{step}][{placement!r}]['attention']", result["attention"], ndim=1)
-                if attention.shape != (self.steps,):
-                    raise ValueError(f"`known[{step}][{placement!r}]['attention']` must have shape ({self.steps},). "
-                                     f"Received: shape {attention.shape}")
-                self.known[step][placement] = {"attention": attention, "accuracy": float(result["accuracy"])}
+            self.known[step] = {
+                placement: _known_result(f"known[{step}][{placement!r}]", result, self.steps)
+                for placement, result in results.items()
+            }
         self.last_results = None
 
     def update(self, target_step):

@@ -42,17 +42,6 @@ def test_check_softmax_explains_wrong_answers(capsys, fn, hint):
     assert hint in capsys.readouterr().out
 
 
-def test_causal_mask(capsys):
-    assert exercises.check_causal_mask(lambda q, v: np.tril(np.ones((q, v), bool)))
-    assert not exercises.check_causal_mask(lambda q, v: np.triu(np.ones((q, v), bool)))
-    assert not exercises.check_causal_mask(lambda q, v: np.tril(np.ones((q, v))))  # not boolean
-    assert "mask is wrong" in capsys.readouterr().out
-    assert not exercises.check_causal_mask(lambda q, v: None)  # the untouched template
-    assert "returned None: fill in the YOUR CODE part" in capsys.readouterr().out
-    assert not exercises.check_causal_mask(None)
-    assert "fill in the YOUR CODE part" in capsys.readouterr().out
-
-
 def test_attention_argmax_pixel(capsys):
     row = np.zeros(12)
     row[7] = 1.0  # width 4: pixel (1, 3)

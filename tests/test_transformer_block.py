@@ -2,7 +2,7 @@ import keras
 import numpy as np
 import pytest
 
-from attention_helpers.layers import TransformerBlock
+from attention_helpers.layers import CrossAttentionBlock, TransformerBlock
 from attention_helpers.reference import masked_softmax
 from tests.layer_testing import numpy_weights, random_array, run_layer_test, to_numpy
 
@@ -12,20 +12,20 @@ def _layer_norm(x, gamma, beta, epsilon):
     return (x - mean) / np.sqrt(variance + epsilon) * gamma + beta
 
 
-def reference(layer, x, mask=None, causal=False):
-    """The block in NumPy from its 16 weights, in `layer.weights` order."""
+def _block(layer, x, allowed, context=None):
+    """A TransformerBlock or CrossAttentionBlock in NumPy from its 16 weights, in `layer.weights` order.
+
+    Queries come from x; keys and values from x as well (self-attention: after the first layer norm when
+    `norm_first`), or from `context` (cross-attention: as given). `allowed` is `(batch, queries, keys)`.
+    """
     wq, bq, wk, bk, wv, bv, wo, bo, g1, b1, w_in, b_in, w_out, b_out, g2, b2 = numpy_weights(layer)
-    steps, eps = x.shape[1], layer.layer_norm_epsilon
-    allowed = np.ones((x.shape[0], steps, steps), bool)
-    if mask is not None:
-        allowed &= mask[:, :, None] & mask[:, None, :]
-    if causal:
-        allowed &= np.tril(np.ones((steps, steps), bool))
+    eps = layer.layer_norm_epsilon
 
     def attention(h):
+        source = h if context is None else context
         q = np.einsum("btf,fnd->bntd", h, wq) + bq[None, :, None]  # (batch, heads, T, key_dim)
-        k = np.einsum("btf,fnd->bntd", h, wk) + bk[None, :, None]
-        v = np.einsum("btf,fnd->bntd", h, wv) + bv[None, :, None]
+        k = np.einsum("bsf,fnd->bnsd", source, wk) + bk[None, :, None]
+        v = np.einsum("bsf,fnd->bnsd", source, wv) + bv[None, :, None]
         weights = masked_softmax(q @ k.transpose(0, 1, 3, 2) / np.sqrt(q.shape[-1]), allowed[:, None])
         return np.einsum("bnts,bnsd,ndo->bto", weights, v, wo) + bo, weights
 
@@ -39,6 +39,17 @@ def reference(layer, x, mask=None, causal=False):
     attended, weights = attention(x)
     x = _layer_norm(x + attended, g1, b1, eps)
     return _layer_norm(x + feed_forward(x), g2, b2, eps), weights
+
+
+def reference(layer, x, mask=None, causal=False):
+    """The block in NumPy: self-attention over x, with an optional padding mask and causal mask."""
+    steps = x.shape[1]
+    allowed = np.ones((x.shape[0], steps, steps), bool)
+    if mask is not None:
+        allowed &= mask[:, :, None] & mask[:, None, :]
+    if causal:
+        allowed &= np.tril(np.ones((steps, steps), bool))
+    return _block(layer, x, allowed)
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
@@ -174,34 +185,14 @@ def test_num_key_value_heads_reaches_the_attention_and_the_config(tmp_path):
 
 
 # CrossAttentionBlock: the decoder's second attention, queries from the target, keys and values from a context.
-from attention_helpers.layers import CrossAttentionBlock  # noqa: E402
 
 
 def cross_reference(layer, x, context, context_mask=None):
-    """The cross-attention block in NumPy from its 16 weights: queries from x, keys and values from context."""
-    wq, bq, wk, bk, wv, bv, wo, bo, g1, b1, w_in, b_in, w_out, b_out, g2, b2 = numpy_weights(layer)
-    eps = layer.layer_norm_epsilon
+    """The cross-attention block in NumPy: queries from x, keys and values from context."""
     allowed = np.ones((x.shape[0], x.shape[1], context.shape[1]), bool)
     if context_mask is not None:
         allowed &= context_mask[:, None, :]
-
-    def attention(h):
-        q = np.einsum("btf,fnd->bntd", h, wq) + bq[None, :, None]
-        k = np.einsum("bsf,fnd->bnsd", context, wk) + bk[None, :, None]
-        v = np.einsum("bsf,fnd->bnsd", context, wv) + bv[None, :, None]
-        weights = masked_softmax(q @ k.transpose(0, 1, 3, 2) / np.sqrt(q.shape[-1]), allowed[:, None])
-        return np.einsum("bnts,bnsd,ndo->bto", weights, v, wo) + bo, weights
-
-    def feed_forward(h):
-        return np.maximum(h @ w_in + b_in, 0.0) @ w_out + b_out
-
-    if layer.norm_first:
-        attended, weights = attention(_layer_norm(x, g1, b1, eps))
-        x = x + attended
-        return x + feed_forward(_layer_norm(x, g2, b2, eps)), weights
-    attended, weights = attention(x)
-    x = _layer_norm(x + attended, g1, b1, eps)
-    return _layer_norm(x + feed_forward(x), g2, b2, eps), weights
+    return _block(layer, x, allowed, context)
 
 
 @pytest.mark.parametrize("norm_first", [False, True])
