@@ -2,7 +2,7 @@
 
 Importing the package is cheap and does not import Keras or TensorFlow, so that
 `setup_notebook()` can quiet TensorFlow's logging before TensorFlow loads. The submodules
-(`data`, `layers`, `models`, `gan`, `gpt`, `circuits`, `seq2seq`, `activations`, `plotting`, `widgets`,
+(`claims`, `data`, `layers`, `models`, `gan`, `gpt`, `circuits`, `seq2seq`, `activations`, `plotting`, `widgets`,
 `exercises`, `pretrained`, `reference`) load on first use.
 """
 
@@ -11,11 +11,13 @@ from __future__ import annotations
 import importlib
 
 from attention_helpers._setup import setup_notebook, versions
+from attention_helpers.claims import claim
 
 __version__ = "0.1.0"
 
 _SUBMODULES = (
     "activations",
+    "claims",
     "data",
     "circuits",
     "exercises",
@@ -30,7 +32,7 @@ _SUBMODULES = (
     "widgets",
 )
 
-__all__ = ["__version__", "setup_notebook", "versions", *_SUBMODULES]
+__all__ = ["__version__", "claim", "setup_notebook", "versions", *_SUBMODULES]
 
 
 def __getattr__(name):
