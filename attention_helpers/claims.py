@@ -21,15 +21,18 @@ spread to report.
 - "computation": a deterministic measurement of a fixed construction (counts, shapes, an untrained
   formula on seeded inputs); it may or may not change with the seed.
 
-Every claim made in a kernel is kept, in order, in `recorded()`; the seed sweep reads it after each
-run. The printed line is `LINE`'s format, which `parse_line` reads back (the ledger's test uses it
-to keep the committed notebooks and the ledger in step).
+Every claim made in a kernel is kept, in order, in `recorded()`, and appended to the file named by the
+environment variable `ATTENTION_HELPERS_CLAIMS_LOG` when it is set: that is how the seed sweep collects
+every claim's value, failing ones included. The printed line has `LINE`'s format, which `parse_line`
+reads back (the ledger's test uses it to keep the committed notebooks and the ledger in step).
 """
 
 from __future__ import annotations
 
+import json
 import math
 import numbers
+import os
 import re
 
 import numpy as np
@@ -40,6 +43,7 @@ OPERATORS = {">": ">", ">=": "≥", "<": "<", "<=": "≤", "between": "between"}
 EVIDENCE = ("training", "shipped", "computation")
 
 _RECORDED: list[dict] = []
+LOG_VARIABLE = "ATTENTION_HELPERS_CLAIMS_LOG"  # when set, each record is also appended to this file, one JSON a line
 
 # "✓ {name} {value} (claimed {op} {bound})", the line `claim` prints.
 LINE = re.compile(r"^✓ (?P<measured>.+) \(claimed (?P<bound>(?:[>≥<≤] |between ).+)\)$")
@@ -125,11 +129,12 @@ def claim(name, value, op, bound, *, evidence, runs=None, fmt=".3g", unit=""):
     value_text = _format(value, fmt, unit)
     if "(" in value_text or ")" in value_text:
         raise ValueError(f"`fmt` gives a value that the claim line cannot hold: {value_text!r}")
-    execution = _execution_count()
-    _RECORDED.append(
-        {"name": name, "value": value, "op": op, "bound": bound, "bound_text": bound_text, "evidence": evidence,
-         "runs": runs, "holds": bool(holds), "execution_count": execution}
-    )
+    record = {"name": name, "value": value, "op": op, "bound": bound, "bound_text": bound_text, "evidence": evidence,
+              "runs": runs, "fmt": fmt, "unit": unit, "holds": bool(holds), "execution_count": _execution_count()}
+    _RECORDED.append(record)
+    if os.environ.get(LOG_VARIABLE):
+        with open(os.environ[LOG_VARIABLE], "a", encoding="utf-8") as log:
+            log.write(json.dumps(record, ensure_ascii=False) + "\n")
     if not holds:
         raise ClaimError(f"claim {name!r} does not hold: measured {value_text}, claimed {bound_text}")
     print(f"✓ {name} {value_text} (claimed {bound_text})")

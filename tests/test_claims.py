@@ -1,5 +1,7 @@
 """ah.claim: the line a student reads, the error when a bound fails, the record the seed sweep reads."""
 
+import json
+
 import numpy as np
 import pytest
 
@@ -54,7 +56,7 @@ def test_every_claim_is_recorded_in_order():
         ah.claim("second", 0.1, "between", (0.2, 0.3), evidence="computation")
     first, second = claims.recorded()[before:]
     assert first == {"name": "first", "value": 3.0, "op": ">", "bound": 1.0, "bound_text": "> 1", "evidence": "shipped",
-                     "runs": 5, "holds": True, "execution_count": None}
+                     "runs": 5, "fmt": ".3g", "unit": "", "holds": True, "execution_count": None}
     assert second["holds"] is False and second["bound"] == [0.2, 0.3] and second["runs"] is None
     claims.recorded().clear()  # a copy: the record itself is not changed from outside
     assert len(claims.recorded()) == before + 2
@@ -95,3 +97,14 @@ def test_bad_arguments_name_what_was_expected(kwargs, error, match):
     with pytest.raises(error, match=match):
         ah.claim(arguments.pop("name"), arguments.pop("value"), arguments.pop("op"), arguments.pop("bound"), **arguments)
     assert len(claims.recorded()) == before  # nothing recorded for a claim that was never checked
+
+
+def test_the_log_file_gets_one_json_line_per_claim(tmp_path, monkeypatch):
+    log = tmp_path / "claims.jsonl"
+    monkeypatch.setenv(claims.LOG_VARIABLE, str(log))
+    ah.claim("kept", 0.9, ">=", 0.5, evidence="training")
+    with pytest.raises(claims.ClaimError):
+        ah.claim("broken", 0.1, ">=", 0.5, evidence="training", fmt=".0%")
+    lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    assert [(r["name"], r["holds"], r["value"], r["fmt"]) for r in lines] == [("kept", True, 0.9, ".3g"),
+                                                                             ("broken", False, 0.1, ".0%")]
