@@ -163,3 +163,21 @@ def test_rejects_bad_inputs():
         DotProductAttention(dropout=0.1, seed=-1)
     with pytest.raises(TypeError, match=r"`use_scale` must be True or False. Received: use_scale=1"):
         DotProductAttention(use_scale=1)
+
+
+# Issue 25: what Keras's and keras-hub's own tests and malformed-input probes found.
+
+
+@pytest.mark.parametrize("use_scale", [False, True])
+def test_float64_layer_equals_float64_numpy(use_scale):
+    # The softmax used to run in float32 whatever the dtype: a float64 layer was only float32-accurate.
+    rng = np.random.default_rng(25)
+    q, v, k = rng.normal(size=(2, 4, 5)) * 3, rng.normal(size=(2, 6, 3)), rng.normal(size=(2, 6, 5)) * 3
+    v_mask = np.array([[1, 1, 1, 1, 1, 1], [1, 0, 1, 1, 0, 0]], bool)
+    layer = DotProductAttention(use_scale=use_scale, dtype="float64")
+    output, weights = layer([q, v, k], mask=[None, v_mask], use_causal_mask=True, return_attention_scores=True)
+    assert output.dtype == "float64" and weights.dtype == "float64"
+    allowed = v_mask[:, None, :] & np.tri(4, 6, dtype=bool)
+    want_output, want_weights = reference.attention(q, k, v, score="dot", mask=allowed)
+    np.testing.assert_allclose(to_numpy(weights), want_weights, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(output), want_output, rtol=0, atol=1e-12)

@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pytest
 
+from attention_helpers import reference
 from attention_helpers.layers import MultiHeadAttention
 from tests.layer_testing import random_array, run_layer_test, to_numpy
 from tests.test_rotary_embedding import rotary_numpy
@@ -678,3 +679,50 @@ def test_rejects_bad_grouping_window_and_rotary_arguments():
         match=r"`query_start_index` must be an integer or an integer tensor. Received: query_start_index=1.5",
     ):
         MultiHeadAttention(2, 2, rotary=True)(q, q, query_start_index=1.5)
+
+
+# Issue 25: what Keras's and keras-hub's own tests and malformed-input probes found.
+
+
+def multi_head_numpy(layer, query, value, allowed, query_start=0, key_start=0):
+    """`MultiHeadAttention` (grouped heads and rotary included) in float64 NumPy from its weights.
+
+    `allowed` is boolean `(batch, Tq, Tv)`; each head's attention is `reference.attention`.
+    """
+    wq, bq, wk, bk, wv, bv, wo, bo = (np.asarray(w, "float64") for w in layer.get_weights())
+    q = np.einsum("btf,fnd->btnd", query, wq) + bq  # (batch, Tq, heads, key_dim)
+    k = np.einsum("btf,fnd->btnd", value, wk) + bk  # (batch, Tv, kv_heads, key_dim)
+    v = np.einsum("btf,fnd->btnd", value, wv) + bv  # (batch, Tv, kv_heads, value_dim)
+    if layer.rotary:
+        q = rotary_numpy(q, np.arange(q.shape[1]) + query_start, layer.rotary_max_wavelength)
+        k = rotary_numpy(k, np.arange(k.shape[1]) + key_start, layer.rotary_max_wavelength)
+    group = layer.num_heads // layer.num_key_value_heads
+    heads = [
+        reference.attention(q[:, :, h], k[:, :, h // group], v[:, :, h // group], "scaled_dot", allowed)
+        for h in range(layer.num_heads)
+    ]
+    output = np.einsum("bqnd,ndo->bqo", np.stack([out for out, _ in heads], axis=2), wo) + bo
+    return output, np.stack([weights for _, weights in heads], axis=1)  # (batch, heads, Tq, Tv)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"num_key_value_heads": 2}, {"num_key_value_heads": 1, "rotary": True, "sliding_window": 3}],
+    ids=["plain", "grouped", "multi-query, rotary, window"],
+)
+def test_float64_layer_equals_float64_numpy(options):
+    # The softmax used to run in float32 whatever the dtype: a float64 layer was only float32-accurate.
+    rng = np.random.default_rng(25)
+    query, value = rng.normal(size=(2, 5, 6)), rng.normal(size=(2, 7, 6))
+    value_mask = np.array([[1, 1, 1, 1, 1, 1, 1], [1, 1, 0, 1, 1, 0, 0]], bool)
+    layer = MultiHeadAttention(4, 4, dtype="float64", bias_initializer="random_normal", **options)
+    out, weights = layer(query, value, value_mask=value_mask, use_causal_mask=True, query_start_index=2,
+                         return_attention_scores=True)
+    assert out.dtype == "float64" and weights.dtype == "float64"
+    positions = np.arange(5)[:, None] + 2 - np.arange(7)[None, :]  # query position - key position
+    allowed = value_mask[:, None, :] & (positions >= 0)
+    if "sliding_window" in options:
+        allowed &= np.abs(positions) < options["sliding_window"]
+    want_out, want_weights = multi_head_numpy(layer, query, value, allowed, query_start=2)
+    np.testing.assert_allclose(to_numpy(weights), want_weights, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(out), want_out, rtol=0, atol=1e-12)

@@ -247,3 +247,27 @@ def test_cross_attention_block_rejects_bad_inputs():
     with pytest.raises(ValueError, match="context_mask"):
         CrossAttentionBlock(2, 4, 16)(random_array((2, 5, 8)), random_array((2, 6, 8)),
                                       context_mask=np.ones((2, 5), bool))
+
+
+# Issue 25: what Keras's and keras-hub's own tests and malformed-input probes found.
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_float64_blocks_equal_float64_numpy(norm_first):
+    # The softmax used to run in float32 whatever the dtype: a float64 block was only float32-accurate.
+    rng = np.random.default_rng(25)
+    x, context = rng.normal(size=(2, 5, 8)), rng.normal(size=(2, 6, 6))
+    mask = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], bool)
+    kwargs = {"num_heads": 2, "key_dim": 4, "ff_dim": 16, "norm_first": norm_first,
+              "bias_initializer": "random_normal", "dtype": "float64"}
+    block = TransformerBlock(**kwargs)
+    output, weights = block(x, mask=mask, use_causal_mask=True, return_attention_scores=True)
+    assert output.dtype == "float64"
+    want_output, want_weights = reference(block, x, mask, causal=True)
+    np.testing.assert_allclose(to_numpy(weights), want_weights, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(output), want_output, rtol=0, atol=1e-11)
+    cross = CrossAttentionBlock(**kwargs)
+    output, weights = cross(x, context, context_mask=mask[:, [0, 1, 2, 3, 4, 4]], return_attention_scores=True)
+    want_output, want_weights = cross_reference(cross, x, context, mask[:, [0, 1, 2, 3, 4, 4]])
+    np.testing.assert_allclose(to_numpy(weights), want_weights, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(output), want_output, rtol=0, atol=1e-11)

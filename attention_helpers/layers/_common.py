@@ -20,13 +20,13 @@ def working_dtype(dtype):
 
 
 def stable_softmax(logits, axis=-1, mask=None):
-    """Softmax computed in float32 (safe under float16/bfloat16), cast back to the input dtype.
+    """Softmax in float32, or float64 for float64 logits (float16/bfloat16 are upcast), cast back to the input dtype.
 
     `mask` (boolean, broadcastable to `logits`): False entries get exactly zero weight, and a
     slice whose entries are all False gets all zeros instead of NaN.
     """
     dtype = logits.dtype
-    compute = "float32"
+    compute = working_dtype(dtype)
     logits = ops.cast(logits, compute)
     if mask is None:
         return ops.cast(ops.softmax(logits, axis=axis), dtype)
