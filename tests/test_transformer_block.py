@@ -271,3 +271,29 @@ def test_float64_blocks_equal_float64_numpy(norm_first):
     want_output, want_weights = cross_reference(cross, x, context, mask[:, [0, 1, 2, 3, 4, 4]])
     np.testing.assert_allclose(to_numpy(weights), want_weights, rtol=0, atol=1e-12)
     np.testing.assert_allclose(to_numpy(output), want_output, rtol=0, atol=1e-11)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("bad", [np.nan, np.inf], ids=["nan", "inf"])
+def test_nan_at_padded_steps_never_reaches_the_real_steps(norm_first, bad):
+    # 0 × NaN is NaN: a NaN at a padded step used to make every output NaN, in both blocks.
+    x, context = random_array((2, 5, 8), 1), random_array((2, 6, 6), 2)
+    mask = np.array([[1, 1, 0, 1, 0], [1, 1, 1, 1, 1]], bool)
+    context_mask = np.array([[1, 0, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]], bool)
+    block = TransformerBlock(2, 4, 16, norm_first=norm_first, bias_initializer="random_normal")
+    cross = CrossAttentionBlock(2, 4, 16, norm_first=norm_first, bias_initializer="random_normal")
+
+    def run(x, context):
+        y = to_numpy(block(x, mask=mask, use_causal_mask=True))
+        return y, to_numpy(cross(x, context, mask=mask, context_mask=context_mask))
+
+    poisoned = run(np.where(mask[..., None], x, bad), np.where(context_mask[..., None], context, bad))
+    garbage = run(np.where(mask[..., None], x, 1e3), np.where(context_mask[..., None], context, -1e3))
+    for got, want in zip(poisoned, garbage):
+        assert np.all(np.isfinite(got[mask]))
+        np.testing.assert_array_equal(got[mask], want[mask])
+    for b in range(2):  # the real steps alone give the same outputs
+        alone = to_numpy(block(x[b : b + 1, mask[b]], use_causal_mask=True))
+        np.testing.assert_allclose(poisoned[0][b, mask[b]], alone[0], rtol=1e-5, atol=1e-5)
+        alone = to_numpy(cross(x[b : b + 1, mask[b]], context[b : b + 1, context_mask[b]]))
+        np.testing.assert_allclose(poisoned[1][b, mask[b]], alone[0], rtol=1e-5, atol=1e-5)

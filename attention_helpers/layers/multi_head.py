@@ -79,7 +79,11 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
       Keras lets broadcast, such as `(batch, 1, Tv)`, raise a `ValueError` here;
     - inputs are `(batch, steps, features)`: there is no `attention_axes`, `use_gate` or
       `flash_attention`;
-    - symbolic scores have shape `(batch, heads, Tq, Tv)` (Keras declares `(batch, heads, Tq, Tq)`).
+    - symbolic scores have shape `(batch, heads, Tq, Tv)` (Keras declares `(batch, heads, Tq, Tq)`);
+    - what sits at a masked step never reaches the output: a key/value step that no query may see and
+      a query step that may see no key are zeroed before the products, so a NaN or inf there changes
+      nothing (in Keras's layer, 0 × NaN makes every output NaN);
+    - a float64 layer computes its softmax in float64, as accurate as float64 NumPy.
 
     Three options, all off by default (the layer is then exactly the one above):
 
@@ -149,7 +153,8 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
         training: whether dropout is applied.
         use_causal_mask: if True, query step i may only look at value steps j <= i (by position,
             see `query_start_index`).
-        query_start_index: position of the first query step (an int or an integer tensor). Default 0.
+        query_start_index: position of the first query step (an int or an integer tensor of shape ()).
+            Default 0.
         key_start_index: position of the first key and value step. Default 0.
 
     Returns:
@@ -406,6 +411,15 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
             query_start_index,
             key_start_index,
         )
+        if mask is not None:
+            # A key step that no query may see, or a query step that may see no key, gets exactly zero
+            # weight, but 0 × NaN is NaN (and 0 × inf too): zero such steps before any product, so what
+            # sits there never reaches the output or the gradients. Finite values are left unchanged.
+            key_seen = ops.any(mask, axis=1)[:, :, None]  # (batch or 1, Tv or 1, 1)
+            query_sees = ops.any(mask, axis=2)[:, :, None]  # (batch or 1, Tq or 1, 1)
+            query = ops.where(query_sees, query, ops.zeros_like(query))
+            key = ops.where(key_seen, key, ops.zeros_like(key))
+            value = ops.where(key_seen, value, ops.zeros_like(value))
 
         q = self._project(query, self.query_kernel, self.query_bias)  # (batch, Tq, heads, key_dim)
         k = self._project(key, self.key_kernel, self.key_bias)  # (batch, Tv, kv_heads, key_dim)
