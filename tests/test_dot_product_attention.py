@@ -231,3 +231,8 @@ def test_masks_broadcast_over_the_batch_as_in_keras(query_mask_shape, value_mask
     np.testing.assert_allclose(to_numpy(out), to_numpy(want_out), rtol=1e-5, atol=1e-5)
     explicit = [None if m is None else np.broadcast_to(m, (3, n)) for m, n in zip(mask, (4, 5))]
     np.testing.assert_array_equal(to_numpy(ours([q, v], mask=explicit)), to_numpy(out))
+
+
+def test_rejects_query_and_value_of_different_batch_sizes():
+    with pytest.raises(ValueError, match=r"same batch size.*Received: query.shape=\(2, 3, 4\), value.shape=\(3, 5, 4\)"):
+        DotProductAttention()([random_array((2, 3, 4)), random_array((3, 5, 4))])

@@ -676,7 +676,7 @@ def test_rejects_bad_grouping_window_and_rotary_arguments():
     q = random_array((1, 3, 4))
     with pytest.raises(
         ValueError,
-        match=r"`query_start_index` must be an integer or an integer tensor. Received: query_start_index=1.5",
+        match=r"`query_start_index` must be an integer or an integer tensor of shape \(\). Received: query_start_index=1.5",
     ):
         MultiHeadAttention(2, 2, rotary=True)(q, q, query_start_index=1.5)
 
@@ -800,3 +800,15 @@ def test_gradients_stay_finite_with_nan_at_masked_steps():
     for got, want in zip(poisoned, gradients(_poison(q, ~query_mask, 3.0), _poison(v, ~value_mask, -3.0))):
         assert np.all(np.isfinite(got))
         np.testing.assert_array_equal(got, want)
+
+
+def test_rejects_inputs_of_different_batch_sizes_and_shapes_that_are_not_shapes():
+    layer = MultiHeadAttention(2, 2)
+    q, v = random_array((2, 3, 4)), random_array((3, 5, 4))
+    with pytest.raises(ValueError, match=r"same batch size.*Received: query.shape=\(2, 3, 4\), value.shape=\(3, 5, 4\)"):
+        layer(q, v)
+    with pytest.raises(ValueError, match=r"same batch size.*Received: query.shape=\(2, 3, 4\), key.shape=\(3, 5, 4\)"):
+        layer(q, random_array((2, 5, 4)), v)
+    for argument, shapes in (("key_shape", ((2, 3, 4), (2, 5, 4), 2)), ("query_shape", (4, (2, 5, 4), None))):
+        with pytest.raises(ValueError, match=rf"`{argument}` must be a shape \(a tuple or list\). Received: {argument}="):
+            layer.compute_output_shape(*shapes)

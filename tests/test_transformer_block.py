@@ -181,7 +181,7 @@ def test_num_key_value_heads_reaches_the_attention_and_the_config(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "block.keras")
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)), atol=1e-6)
     with pytest.raises(ValueError, match="num_key_value_heads"):
-        TransformerBlock(num_heads=4, key_dim=4, ff_dim=16, num_key_value_heads=3)(x)
+        TransformerBlock(num_heads=4, key_dim=4, ff_dim=16, num_key_value_heads=3)
 
 
 # CrossAttentionBlock: the decoder's second attention, queries from the target, keys and values from a context.
@@ -297,3 +297,25 @@ def test_nan_at_padded_steps_never_reaches_the_real_steps(norm_first, bad):
         np.testing.assert_allclose(poisoned[0][b, mask[b]], alone[0], rtol=1e-5, atol=1e-5)
         alone = to_numpy(cross(x[b : b + 1, mask[b]], context[b : b + 1, context_mask[b]]))
         np.testing.assert_allclose(poisoned[1][b, mask[b]], alone[0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("block", [TransformerBlock, CrossAttentionBlock])
+def test_arguments_fail_at_construction_with_the_errors_of_multi_head_attention(block):
+    # num_key_value_heads=3 with 4 heads used to pass construction and fail at the first call.
+    with pytest.raises(
+        ValueError,
+        match=r"`num_heads` must be a multiple of `num_key_value_heads`. Received: num_heads=4, num_key_value_heads=3",
+    ):
+        block(num_heads=4, key_dim=4, ff_dim=16, num_key_value_heads=3)
+    # Non-integers raised TypeError here and ValueError in MultiHeadAttention.
+    for argument, value in (("num_heads", 2.5), ("key_dim", "4"), ("ff_dim", 8.0), ("num_key_value_heads", 1.5)):
+        kwargs = {"num_heads": 4, "key_dim": 4, "ff_dim": 16, argument: value}
+        with pytest.raises(ValueError, match=rf"`{argument}` must be an integer. Received: {argument}={value!r}"):
+            block(**kwargs)
+
+
+def test_cross_attention_block_rejects_a_context_of_another_batch_size():
+    with pytest.raises(
+        ValueError, match=r"same batch size.*Received: inputs.shape=\(2, 5, 8\), context.shape=\(3, 6, 8\)"
+    ):
+        CrossAttentionBlock(2, 4, 16)(random_array((2, 5, 8)), random_array((3, 6, 8)))

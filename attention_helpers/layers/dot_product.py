@@ -104,6 +104,12 @@ class DotProductAttention(keras.layers.Layer):
                 "DotProductAttention needs query and key with the same number of features (their dot product "
                 f"is the score). Received: query.shape={query}, key.shape={key}"
             )
+        for name, shape in (("value", value), ("key", key)):
+            if query[0] is not None and shape[0] is not None and query[0] != shape[0]:
+                raise ValueError(
+                    f"DotProductAttention needs query and {name} with the same batch size. "
+                    f"Received: query.shape={query}, {name}.shape={shape}"
+                )
         if value[1] is not None and key[1] is not None and value[1] != key[1]:
             raise ValueError(
                 f"DotProductAttention needs key and value with the same number of steps. "
