@@ -91,14 +91,23 @@ def failing_source_line(cell):
     return ""
 
 
-def claims_of_run(log_path, executed):
-    """The claims a run recorded, each with the index of its cell and whether that cell is an exercise's."""
-    cells = {cell.get("execution_count"): index
-             for index, cell in enumerate(executed.cells) if cell.cell_type == "code"}
+def claims_of_run(log_path, executed, failed_cell=None):
+    """The claims a run recorded, each with the index of its cell and whether that cell is an exercise's.
+
+    A claim's cell is the code cell that printed its line; a claim that did not hold printed nothing and
+    belongs to the cell that failed. (The kernel's execution count, which the record also holds, runs one
+    ahead of the cells' counts while a cell executes, so it cannot name the cell.)
+    """
+    printed_by = [(index, "".join(output.get("text", "") for output in cell.get("outputs", [])
+                                  if output.get("output_type") == "stream" and output.get("name") == "stdout"))
+                  for index, cell in enumerate(executed.cells) if cell.cell_type == "code"]
     records = []
     for line in Path(log_path).read_text(encoding="utf-8").splitlines():
         record = json.loads(line)
-        index = cells.get(record.pop("execution_count"))
+        record.pop("execution_count")
+        index = next((i for i, text in printed_by if f"\n✓ {record['name']} " in "\n" + text), None)
+        if index is None and not record["holds"]:
+            index = failed_cell
         record["cell"] = index
         record["solution"] = index is not None and is_exercise(executed.cells[index])
         records.append(record)
@@ -115,7 +124,7 @@ def run_one(path, k, timeout):
         log = Path(folder) / "claims.jsonl"
         log.touch()
         run = execute_notebook(nb, cwd=path.parent, timeout=timeout, env={LOG_VARIABLE: str(log)})
-        records = claims_of_run(log, run.notebook)
+        records = claims_of_run(log, run.notebook, run.failed_cell)
     if run.ok:
         return None, records, run.seconds
     if run.failed_cell is None:
