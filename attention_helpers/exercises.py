@@ -188,10 +188,12 @@ def check_attention_without_memory(model, x, y, target_step):
 def check_two_shared_vectors(model, x, y, target_steps, shared_accuracy, per_dimension_accuracy=None):
     """Exercise of notebook 03: two shared attention vectors side by side instead of one.
 
-    Passes when the model has at least two `TemporalAttention(shared=True)` layers and none with
-    `shared=False`, it beats the one-vector model's accuracy (`shared_accuracy`), and its vectors
-    peak at the two signal steps, one each. With `per_dimension_accuracy`, the report puts the
-    model's accuracy next to the per-dimension model's too.
+    Grades the change: passes when the model has at least two `TemporalAttention(shared=True)` layers
+    and none with `shared=False`, and it is trained (its accuracy beats the one-vector model's,
+    `shared_accuracy`). It then reports what it measured without a verdict on it: where each vector
+    peaks (one at each signal step, or both at the same one: that depends on the random start) and
+    the accuracy, next to the one-vector model's and, with `per_dimension_accuracy`, the per-dimension
+    model's.
     """
     from attention_helpers.layers import TemporalAttention
     from attention_helpers.models import binary_accuracy
@@ -205,22 +207,22 @@ def check_two_shared_vectors(model, x, y, target_steps, shared_accuracy, per_dim
     if len(attention) < 2:
         return _report(False, f"your model has {len(attention)} shared attention layer(s); give it two.")
     accuracy = binary_accuracy(model, x, y)
-    peaks = sorted(int(np.argmax(_attention_weights(model, x, layer.name).mean(axis=0)[:, 0])) for layer in attention)
     if accuracy <= shared_accuracy:
         return _report(
             False, f"accuracy {accuracy:.2f} is no better than one shared vector ({shared_accuracy:.2f}): train it."
         )
-    if sorted(set(peaks)) != sorted(target_steps):
-        return _report(
-            False,
-            f"the vectors peak at steps {peaks}, not one at each signal step {list(target_steps)}. If your model is "
-            "right, its vectors started too much alike: build it again (new random weights) and retrain.",
-        )
+    peaks = [int(np.argmax(_attention_weights(model, x, layer.name).mean(axis=0)[:, 0])) for layer in attention]
+    targets = sorted(target_steps)
+    if sorted(set(peaks)) == targets:
+        where = f"the vectors split the work: they peak at steps {peaks}, one at each signal step"
+    elif set(peaks) <= set(targets):
+        where = (f"the vectors peak at steps {peaks}: both at the same signal step (which step a vector takes "
+                 "depends on its random start)")
+    else:
+        where = f"the vectors peak at steps {peaks}; the signal steps are {targets}"
     compared = "" if per_dimension_accuracy is None else f" and {per_dimension_accuracy:.2f} with one per dimension"
     return _report(
-        True,
-        f"the vectors split the work (peaks at steps {peaks}); accuracy {accuracy:.2f} against "
-        f"{shared_accuracy:.2f} with one shared vector{compared}.",
+        True, f"{where}; accuracy {accuracy:.2f} against {shared_accuracy:.2f} with one shared vector{compared}."
     )
 
 

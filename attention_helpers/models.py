@@ -118,7 +118,10 @@ def pooled_attention_model(shared=False, steps=20, dims=2, hidden=32, learning_r
     attention lets through, which makes shared and per-dimension attention directly comparable.
     With `heads` > 1 (notebook 03's exercise), that many attention layers read the inputs side by
     side, named "attention_0", "attention_1", ..., each averaged over the steps ("pool_0", ...),
-    and their outputs are concatenated before the Dense layers.
+    and their outputs are concatenated before the Dense layers. The attention's W starts small
+    (normal, standard deviation 0.05), so every vector starts almost uniform over the steps: with
+    Keras's default Glorot start, some trainings push one dimension's vector away from its signal
+    step for good (notebook 03 says why).
     """
     steps = check_int("steps", steps, minimum=2)
     dims = check_int("dims", dims, minimum=1)
@@ -127,7 +130,9 @@ def pooled_attention_model(shared=False, steps=20, dims=2, hidden=32, learning_r
     pooled = []
     for head in range(heads):
         suffix = "" if heads == 1 else f"_{head}"
-        weighted, _ = TemporalAttention(shared=shared, name=f"attention{suffix}")(inputs, return_attention_scores=True)
+        attention = TemporalAttention(shared=shared, kernel_initializer=keras.initializers.RandomNormal(stddev=0.05),
+                                      name=f"attention{suffix}")
+        weighted, _ = attention(inputs, return_attention_scores=True)
         pooled.append(keras.layers.GlobalAveragePooling1D(name=f"pool{suffix}")(weighted))  # (batch, dims)
     pooled = pooled[0] if heads == 1 else keras.layers.Concatenate(name="heads")(pooled)
     hidden_features = keras.layers.Dense(hidden, activation="relu", name="hidden")(pooled)
