@@ -92,7 +92,7 @@ def grid_distances(grid_shape, patch_size=1):
 
 
 def _grid_side(tokens, what):
-    side = int(round(np.sqrt(tokens)))
+    side = round(np.sqrt(tokens))
     if side * side != tokens:
         raise ValueError(f"{what}: expected a square grid of patches. Received {tokens} patch tokens")
     return side
@@ -153,7 +153,8 @@ def attention_rollout(weights_per_layer, residual=True):
     for index, weights in enumerate(weights_per_layer):
         weights = as_array(f"weights_per_layer[{index}]", weights, min_ndim=3)
         if weights.shape[-1] != weights.shape[-2]:
-            raise ValueError(f"`weights_per_layer[{index}]` must be (..., heads, T, T). Received: shape {weights.shape}")
+            raise ValueError(f"`weights_per_layer[{index}]` must be (..., heads, T, T). "
+                             f"Received: shape {weights.shape}")
         mixed = weights.mean(axis=-3)  # average over heads: (..., T, T)
         if residual:
             mixed = (mixed + np.eye(mixed.shape[-1])) / 2
@@ -186,7 +187,8 @@ def occlusion_map(predict, images, labels, patch_size, fill=-1.0, batch_size=204
     images = as_array("images", images, ndim=4, dtype="float32")
     labels = as_array("labels", labels, ndim=1, dtype=int)
     if len(labels) != len(images):
-        raise ValueError(f"`labels` must have one entry per image. Received: {len(labels)} labels, {len(images)} images")
+        raise ValueError(f"`labels` must have one entry per image. "
+                         f"Received: {len(labels)} labels, {len(images)} images")
     n, height, width, _ = images.shape
     p = _check_divides(patch_size, height, width)
     rows, cols = height // p, width // p
@@ -352,7 +354,8 @@ def attention_model(model):
 
     blocks = [layer for layer in model.layers if layer.name.startswith("block_")]
     if not blocks:
-        raise ValueError(f"`model` has no layer named 'block_...'. Received layers: {[l.name for l in model.layers]}")
+        names = [layer.name for layer in model.layers]
+        raise ValueError(f"`model` has no layer named 'block_...'. Received layers: {names}")
     return keras.Model(model.inputs, [block.output[1] for block in blocks], name=f"{model.name}_attention")
 
 
