@@ -29,6 +29,7 @@ __all__ = [
     "grid_agreement",
     "grid_distances",
     "ink_map",
+    "logistic_regression_accuracy",
     "mean_attention_distance",
     "neighbour_chance",
     "occlusion_map",
@@ -282,6 +283,15 @@ def shift_images(images, max_shift, seed=None, vertical=True, fill=-1.0):
         top, left = max_shift - dy[i], max_shift - dx[i]
         out[i] = padded[i, top:top + height, left:left + width]
     return out
+
+
+def logistic_regression_accuracy(train_images, train_labels, test_images, test_labels):
+    """Test accuracy of scikit-learn's logistic regression on the raw pixels: the linear yardstick."""
+    from sklearn.linear_model import LogisticRegression
+
+    flat = [np.reshape(images, (len(images), -1)) for images in (train_images, test_images)]
+    fitted = LogisticRegression(max_iter=1000).fit(flat[0], train_labels)
+    return float(fitted.score(flat[1], test_labels))
 
 
 def build_vit(

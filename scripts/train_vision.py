@@ -105,11 +105,7 @@ def position_figures(model):
 
 
 def logistic_regression(seed, n):
-    from sklearn.linear_model import LogisticRegression
-
-    x, y, test_x, test_y = split(seed, n)
-    fitted = LogisticRegression(max_iter=1000).fit(x.reshape(len(x), -1), y)
-    return round(float(fitted.score(test_x.reshape(len(test_x), -1), test_y)), 4)
+    return round(ah.vision.logistic_regression_accuracy(*split(seed, n)), 4)
 
 
 def run_seed(seed):
