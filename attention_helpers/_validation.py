@@ -19,6 +19,28 @@ def check_int(name, value, *, minimum=None, maximum=None):
     return value
 
 
+def check_layer_int(name, value, minimum=1):
+    """`check_int` for a layer's size argument: a value that is not an integer (2.5, "4") raises a
+    ValueError, as Keras's layers do, so every layer of the package raises the same error."""
+    try:
+        return check_int(name, value, minimum=minimum)
+    except TypeError as error:
+        raise ValueError(str(error)) from None
+
+
+def check_key_value_heads(num_heads, num_key_value_heads):
+    """Grouped-query attention's key/value heads: None (one per head) or a divisor of `num_heads`."""
+    if num_key_value_heads is None:
+        return None
+    num_key_value_heads = check_layer_int("num_key_value_heads", num_key_value_heads)
+    if num_heads % num_key_value_heads:
+        raise ValueError(
+            "`num_heads` must be a multiple of `num_key_value_heads`. "
+            f"Received: num_heads={num_heads}, num_key_value_heads={num_key_value_heads}"
+        )
+    return num_key_value_heads
+
+
 def check_seed(value):
     """A seed is None or a non-negative integer."""
     if value is None:

@@ -148,7 +148,12 @@ def _execution_count():
     except ImportError:  # pragma: no cover - IPython comes with Jupyter
         return None
     shell = get_ipython()
-    return None if shell is None else shell.execution_count
+    if shell is None:
+        return None
+    # The running cell's ExecutionResult holds its count. `shell.execution_count` does not: IPython 9
+    # increments it before the cell runs (older versions after), so it would name the next cell.
+    running = getattr(getattr(shell, "displayhook", None), "exec_result", None)
+    return running.execution_count if running is not None else shell.execution_count
 
 
 def recorded():

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Build the environment a student really has, and run every notebook in it top to bottom.
 
-    python scripts/run_in_env.py colab     # Python 3.13, Colab's pinned packages, the package --no-deps
+    python scripts/run_in_env.py colab     # Python 3.13, Colab's pinned packages, each notebook's install cell
     python scripts/run_in_env.py binder    # Python 3.12 (binder/runtime.txt), requirements.txt, one CPU
     python scripts/run_in_env.py default   # this machine's python3, requirements.txt
     python scripts/run_in_env.py binder notebooks/06_sagan_self_attention.ipynb
@@ -17,6 +17,12 @@ For each notebook it prints the wall time (kernel start included) and the kernel
 memory; for `binder`, against mybinder.org's 2048 MB and the project's 20 s budget. Those are
 reported, not enforced: timings belong in reports, not in tests.
 
+The `colab` profile runs a notebook as Colab does: the environment holds Colab's own packages only
+(scripts/profiles/colab.txt), `google.colab` is importable in the kernel (a stub module), and the
+notebook's own first code cell installs what it needs, with its repository address pointed at a wheel
+of this checkout. Before each notebook, whatever an earlier notebook installed is uninstalled again,
+so a notebook whose install cell forgets a package fails here as it would in Colab.
+
 If a profile's Python is missing, the script fails and says which one and how to get it.
 """
 
@@ -26,6 +32,7 @@ import argparse
 import glob
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -49,8 +56,9 @@ PROFILES = {
     "colab": {
         "python": "3.13",
         "requirements": ["scripts/profiles/colab.txt"],
-        "package": ["--no-deps", "."],  # as the notebooks' Colab cell installs it
+        "package": None,  # each notebook's own install cell installs it (see `as_in_colab`)
         "one_cpu": False,
+        "install_cells": True,
     },
     "binder": {
         "python": binder_python(),
@@ -110,6 +118,49 @@ def build(name, profile, fresh):
     return env_dir / "bin" / "python"
 
 
+INSTALL_URL = re.compile(r"git\+https://github\.com/[\w.-]+/[\w.-]+")
+# In the kernel, `import google.colab` works (as in Colab) and says what it is.
+COLAB_STUB = '"""A stand-in for Colab\'s module: the `colab` profile of scripts/run_in_env.py."""\n'
+
+
+def colab_stub():
+    """A folder for the kernel's PYTHONPATH where `google.colab` is importable and imported at start-up."""
+    folder = ENVS / "colab-stub"
+    (folder / "google" / "colab").mkdir(parents=True, exist_ok=True)
+    (folder / "google" / "colab" / "__init__.py").write_text(COLAB_STUB)
+    (folder / "sitecustomize.py").write_text("import google.colab  # noqa: F401  (Colab imports it at start-up)\n")
+    return folder
+
+
+def build_wheel(python):
+    """A wheel of this checkout, what `pip install git+https://...` would build from the repository."""
+    folder = ENVS / "colab-wheel"
+    shutil.rmtree(folder, ignore_errors=True)
+    subprocess.run([str(python), "-m", "pip", "wheel", "-q", "--no-deps", "--disable-pip-version-check",
+                    "-w", str(folder), str(ROOT)], check=True)
+    (wheel,) = folder.glob("attention_helpers-*.whl")
+    return wheel
+
+
+def installed(python):
+    """The distributions installed in `python`'s environment, as `pip freeze` names them (lower case)."""
+    frozen = subprocess.run([str(python), "-m", "pip", "freeze", "--all", "--disable-pip-version-check"],
+                            capture_output=True, text=True, check=True).stdout
+    return {re.split(r"[=@ ]", line, maxsplit=1)[0].strip().lower() for line in frozen.splitlines() if line.strip()}
+
+
+def as_in_colab(nb, wheel, where):
+    """`nb` with its install cell's repository address pointed at `wheel`; raises if it has no such cell."""
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            if "google.colab" not in cell.source or not INSTALL_URL.search(cell.source):
+                raise ValueError(f"{where}: the first code cell must be the Colab install cell, installing "
+                                 f"attention_helpers from git+https://github.com/OWNER/NAME. Received:\n{cell.source}")
+            cell.source = INSTALL_URL.sub(wheel.as_uri(), cell.source)
+            return nb
+    raise ValueError(f"{where}: no code cell")
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("profile", choices=sorted(PROFILES))
@@ -124,7 +175,9 @@ def main(argv=None):
         capture_output=True,
         text=True,
         check=True,
-        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"},
+        # colab: the package is not installed until a notebook's install cell runs; read it from the checkout
+        env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3",
+             **({"PYTHONPATH": str(ROOT)} if profile.get("install_cells") else {})},
     ).stdout.strip()
     print(f"[{args.profile}] {versions}", flush=True)
 
@@ -134,10 +187,20 @@ def main(argv=None):
     prefix = ["taskset", "-c", "0"] if one_cpu else []
     env = {"PYDEVD_DISABLE_FILE_VALIDATION": "1"}  # ipykernel's debugger warns on the kernel's stderr
     paths = [p.resolve() for p in args.paths] or sorted(NOTEBOOKS.glob("*.ipynb"))
+    if profile.get("install_cells"):
+        wheel = build_wheel(python)
+        env["PYTHONPATH"] = str(colab_stub())
+        colab_packages = installed(python) - {"attention-helpers", "attention_helpers"}
     failed = []
     for path in paths:
+        nb = nbformat.read(path, as_version=4)
+        if profile.get("install_cells"):
+            extras = sorted(installed(python) - colab_packages)
+            if extras:  # what an earlier notebook's install cell added: gone again, as in a fresh Colab runtime
+                subprocess.run([str(python), "-m", "pip", "uninstall", "-y", "-q", *extras], check=True)
+            nb = as_in_colab(nb, wheel, path.name)
         run = execute_notebook(
-            nbformat.read(path, as_version=4),
+            nb,
             cwd=path.parent,
             timeout=args.timeout,
             python=python,

@@ -108,3 +108,17 @@ def test_the_log_file_gets_one_json_line_per_claim(tmp_path, monkeypatch):
     lines = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
     assert [(r["name"], r["holds"], r["value"], r["fmt"]) for r in lines] == [("kept", True, 0.9, ".3g"),
                                                                              ("broken", False, 0.1, ".0%")]
+
+
+def test_the_record_names_the_running_cell_not_the_next(monkeypatch):
+    # IPython 9 increments shell.execution_count before a cell runs; the running cell's own count is its
+    # ExecutionResult's. The seed sweep maps each claim to its cell by this count.
+    from types import SimpleNamespace
+
+    import IPython
+
+    shell = SimpleNamespace(execution_count=8, displayhook=SimpleNamespace(exec_result=SimpleNamespace(execution_count=7)))
+    monkeypatch.setattr(IPython, "get_ipython", lambda: shell)
+    assert claims._execution_count() == 7
+    shell.displayhook.exec_result = None  # outside a running cell: the shell's own count
+    assert claims._execution_count() == 8

@@ -69,3 +69,14 @@ def test_rejects_unknown_feature_count():
 def test_rejects_bad_constructor_arguments():
     with pytest.raises(TypeError, match=r"`use_bias` must be True or False. Received: use_bias='yes'"):
         DenseAttention(use_bias="yes")
+
+
+def test_float64_layer_equals_float64_numpy():
+    # Issue 25: the softmax used to run in float32 whatever the dtype.
+    x = np.random.default_rng(25).normal(size=(5, 8)) * 3
+    layer = DenseAttention(bias_initializer="random_normal", dtype="float64")
+    outputs, attention = layer(x, return_attention_scores=True)
+    assert outputs.dtype == "float64"
+    kernel, bias = (keras.ops.convert_to_numpy(w) for w in layer.weights)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(attention), softmax(x @ kernel + bias), rtol=0, atol=1e-13)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(outputs), x * softmax(x @ kernel + bias), rtol=0, atol=1e-12)

@@ -163,3 +163,76 @@ def test_rejects_bad_inputs():
         DotProductAttention(dropout=0.1, seed=-1)
     with pytest.raises(TypeError, match=r"`use_scale` must be True or False. Received: use_scale=1"):
         DotProductAttention(use_scale=1)
+
+
+# Issue 25: what Keras's and keras-hub's own tests and malformed-input probes found.
+
+
+@pytest.mark.parametrize("use_scale", [False, True])
+def test_float64_layer_equals_float64_numpy(use_scale):
+    # The softmax used to run in float32 whatever the dtype: a float64 layer was only float32-accurate.
+    rng = np.random.default_rng(25)
+    q, v, k = rng.normal(size=(2, 4, 5)) * 3, rng.normal(size=(2, 6, 3)), rng.normal(size=(2, 6, 5)) * 3
+    v_mask = np.array([[1, 1, 1, 1, 1, 1], [1, 0, 1, 1, 0, 0]], bool)
+    layer = DotProductAttention(use_scale=use_scale, dtype="float64")
+    output, weights = layer([q, v, k], mask=[None, v_mask], use_causal_mask=True, return_attention_scores=True)
+    assert output.dtype == "float64" and weights.dtype == "float64"
+    allowed = v_mask[:, None, :] & np.tri(4, 6, dtype=bool)
+    want_output, want_weights = reference.attention(q, k, v, score="dot", mask=allowed)
+    np.testing.assert_allclose(to_numpy(weights), want_weights, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(output), want_output, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf], ids=["nan", "inf"])
+def test_masked_values_and_keys_never_reach_the_output_not_even_nan(bad):
+    # 0 × NaN is NaN: a NaN at a masked value step used to make every output NaN (Keras's layer too).
+    q, v, k = random_array((2, 3, 4)), random_array((2, 5, 6), 1), random_array((2, 5, 4), 2)
+    v_mask = np.array([[1, 1, 1, 0, 0], [0, 1, 1, 0, 1]], bool)
+    layer = DotProductAttention(use_scale=True)
+
+    def run(padding, causal=False):
+        poisoned = [q, np.where(v_mask[..., None], v, padding), np.where(v_mask[..., None], k, -padding)]
+        out, weights = layer(poisoned, mask=[None, v_mask], use_causal_mask=causal, return_attention_scores=True)
+        return to_numpy(out), to_numpy(weights)
+
+    (out, weights), (garbage_out, garbage_weights) = run(bad), run(1e3)
+    assert np.all(np.isfinite(out)) and np.all(np.isfinite(weights))
+    np.testing.assert_array_equal(out, garbage_out)
+    np.testing.assert_array_equal(weights, garbage_weights)
+    for b in range(2):  # the visible steps alone give the same output
+        alone = to_numpy(layer([q[b : b + 1], v[b : b + 1, v_mask[b]], k[b : b + 1, v_mask[b]]]))
+        np.testing.assert_allclose(out[b], alone[0], rtol=1e-5, atol=1e-6)
+    # Causal with Tq = 3 < Tv = 5: keys 3 and 4 are seen by no query, masked or not.
+    causal_out = to_numpy(layer([q, np.where(np.arange(5)[:, None] < 3, v, bad), k], use_causal_mask=True))
+    np.testing.assert_allclose(causal_out, to_numpy(layer([q, v[:, :3], k[:, :3]], use_causal_mask=True)), rtol=1e-6)
+
+
+@pytest.mark.parametrize(
+    ("query_mask_shape", "value_mask_shape"),
+    [(None, (1, 5)), (None, (5,)), (None, (3, 1)), ((1, 4), (1, 5)), ((4,), None), ((3, 1), (3, 5))],
+)
+def test_masks_broadcast_over_the_batch_as_in_keras(query_mask_shape, value_mask_shape):
+    # keras.layers.Attention broadcasts a mask shared by the batch, such as (1, Tv); ours refused it.
+    rng = np.random.default_rng(5)
+    q, v = random_array((3, 4, 6)), random_array((3, 5, 6), 1)
+
+    def draw(shape):
+        if shape is None:
+            return None
+        mask = rng.random(shape) > 0.4
+        mask[..., 0] = True  # every query keeps a key, where Keras's convention differs (see the docstring)
+        return mask
+
+    mask = [draw(query_mask_shape), draw(value_mask_shape)]
+    ours, theirs = DotProductAttention(), keras.layers.Attention()
+    out, weights = ours([q, v], mask=mask, return_attention_scores=True)
+    want_out, want_weights = theirs([q, v], mask=mask, return_attention_scores=True)
+    np.testing.assert_allclose(to_numpy(weights), to_numpy(want_weights), rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(to_numpy(out), to_numpy(want_out), rtol=1e-5, atol=1e-5)
+    explicit = [None if m is None else np.broadcast_to(m, (3, n)) for m, n in zip(mask, (4, 5))]
+    np.testing.assert_array_equal(to_numpy(ours([q, v], mask=explicit)), to_numpy(out))
+
+
+def test_rejects_query_and_value_of_different_batch_sizes():
+    with pytest.raises(ValueError, match=r"same batch size.*Received: query.shape=\(2, 3, 4\), value.shape=\(3, 5, 4\)"):
+        DotProductAttention()([random_array((2, 3, 4)), random_array((3, 5, 4))])

@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import pytest
 
+from attention_helpers import reference
 from attention_helpers.layers import MultiHeadAttention
 from tests.layer_testing import random_array, run_layer_test, to_numpy
 from tests.test_rotary_embedding import rotary_numpy
@@ -675,6 +676,139 @@ def test_rejects_bad_grouping_window_and_rotary_arguments():
     q = random_array((1, 3, 4))
     with pytest.raises(
         ValueError,
-        match=r"`query_start_index` must be an integer or an integer tensor. Received: query_start_index=1.5",
+        match=r"`query_start_index` must be an integer or an integer tensor of shape \(\). Received: query_start_index=1.5",
     ):
         MultiHeadAttention(2, 2, rotary=True)(q, q, query_start_index=1.5)
+
+
+# Issue 25: what Keras's and keras-hub's own tests and malformed-input probes found.
+
+
+def multi_head_numpy(layer, query, value, allowed, query_start=0, key_start=0):
+    """`MultiHeadAttention` (grouped heads and rotary included) in float64 NumPy from its weights.
+
+    `allowed` is boolean `(batch, Tq, Tv)`; each head's attention is `reference.attention`.
+    """
+    wq, bq, wk, bk, wv, bv, wo, bo = (np.asarray(w, "float64") for w in layer.get_weights())
+    q = np.einsum("btf,fnd->btnd", query, wq) + bq  # (batch, Tq, heads, key_dim)
+    k = np.einsum("btf,fnd->btnd", value, wk) + bk  # (batch, Tv, kv_heads, key_dim)
+    v = np.einsum("btf,fnd->btnd", value, wv) + bv  # (batch, Tv, kv_heads, value_dim)
+    if layer.rotary:
+        q = rotary_numpy(q, np.arange(q.shape[1]) + query_start, layer.rotary_max_wavelength)
+        k = rotary_numpy(k, np.arange(k.shape[1]) + key_start, layer.rotary_max_wavelength)
+    group = layer.num_heads // layer.num_key_value_heads
+    heads = [
+        reference.attention(q[:, :, h], k[:, :, h // group], v[:, :, h // group], "scaled_dot", allowed)
+        for h in range(layer.num_heads)
+    ]
+    output = np.einsum("bqnd,ndo->bqo", np.stack([out for out, _ in heads], axis=2), wo) + bo
+    return output, np.stack([weights for _, weights in heads], axis=1)  # (batch, heads, Tq, Tv)
+
+
+@pytest.mark.parametrize(
+    "options",
+    [{}, {"num_key_value_heads": 2}, {"num_key_value_heads": 1, "rotary": True, "sliding_window": 3}],
+    ids=["plain", "grouped", "multi-query, rotary, window"],
+)
+def test_float64_layer_equals_float64_numpy(options):
+    # The softmax used to run in float32 whatever the dtype: a float64 layer was only float32-accurate.
+    rng = np.random.default_rng(25)
+    query, value = rng.normal(size=(2, 5, 6)), rng.normal(size=(2, 7, 6))
+    value_mask = np.array([[1, 1, 1, 1, 1, 1, 1], [1, 1, 0, 1, 1, 0, 0]], bool)
+    layer = MultiHeadAttention(4, 4, dtype="float64", bias_initializer="random_normal", **options)
+    out, weights = layer(query, value, value_mask=value_mask, use_causal_mask=True, query_start_index=2,
+                         return_attention_scores=True)
+    assert out.dtype == "float64" and weights.dtype == "float64"
+    positions = np.arange(5)[:, None] + 2 - np.arange(7)[None, :]  # query position - key position
+    allowed = value_mask[:, None, :] & (positions >= 0)
+    if "sliding_window" in options:
+        allowed &= np.abs(positions) < options["sliding_window"]
+    want_out, want_weights = multi_head_numpy(layer, query, value, allowed, query_start=2)
+    np.testing.assert_allclose(to_numpy(weights), want_weights, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(out), want_out, rtol=0, atol=1e-12)
+
+
+def _poison(x, hidden, value):
+    """`x` with the steps where `hidden` is True set to `value` (NaN, inf or finite garbage)."""
+    x = x.copy()
+    x[hidden] = value
+    return x
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf], ids=["nan", "inf", "-inf"])
+def test_masked_steps_never_reach_the_output_not_even_nan(bad):
+    # 0 × NaN is NaN: a NaN at a masked step used to make every output NaN (Keras's layer does the same).
+    q, v, k = random_array((2, 4, 6)), random_array((2, 5, 6), 1), random_array((2, 5, 3), 2)
+    query_mask = np.array([[1, 1, 1, 0], [1, 0, 1, 1]], bool)
+    value_mask = np.array([[1, 1, 1, 0, 0], [1, 0, 1, 1, 1]], bool)
+    layer = MultiHeadAttention(2, 3, bias_initializer="random_normal")
+
+    def run(q, v, k):
+        out, weights = layer(q, v, k, query_mask=query_mask, value_mask=value_mask, key_mask=value_mask,
+                             return_attention_scores=True)
+        return to_numpy(out), to_numpy(weights)
+
+    out, weights = run(_poison(q, ~query_mask, bad), _poison(v, ~value_mask, bad), _poison(k, ~value_mask, bad))
+    garbage_out, garbage_weights = run(
+        _poison(q, ~query_mask, 1e4), _poison(v, ~value_mask, -1e4), _poison(k, ~value_mask, 1e4)
+    )
+    assert np.all(np.isfinite(out)) and np.all(np.isfinite(weights))
+    np.testing.assert_array_equal(out, garbage_out)
+    np.testing.assert_array_equal(weights, garbage_weights)
+    for b in range(2):  # the visible part alone gives the same outputs at the visible query steps
+        visible = to_numpy(layer(q[b : b + 1, query_mask[b]], v[b : b + 1, value_mask[b]], k[b : b + 1, value_mask[b]]))
+        np.testing.assert_allclose(out[b, query_mask[b]], visible[0], rtol=1e-5, atol=1e-6)
+
+
+def test_keys_hidden_by_the_attention_or_causal_mask_never_reach_the_output():
+    q, v = random_array((2, 3, 6)), random_array((2, 5, 6), 1)
+    # Causal with Tq = 3 < Tv = 5: no query sees keys 3 and 4.
+    layer = MultiHeadAttention(2, 4, num_key_value_heads=1, rotary=True, bias_initializer="random_normal")
+    out = to_numpy(layer(q, _poison(v, (slice(None), slice(3, None)), np.nan), use_causal_mask=True))
+    np.testing.assert_allclose(out, to_numpy(layer(q, v[:, :3], use_causal_mask=True)), rtol=1e-5, atol=1e-6)
+    # An attention mask that hides key 1 from every query, and query 2 from every key.
+    layer = MultiHeadAttention(2, 3, bias_initializer="random_normal")
+    attention_mask = np.ones((2, 3, 5), bool)
+    attention_mask[:, :, 1] = False
+    attention_mask[:, 2] = False
+    poisoned_q, poisoned_v = _poison(q, (slice(None), 2), np.nan), _poison(v, (slice(None), 1), np.inf)
+    out, weights = (
+        to_numpy(t) for t in layer(poisoned_q, poisoned_v, attention_mask=attention_mask, return_attention_scores=True)
+    )
+    assert np.all(np.isfinite(out)) and np.all(weights[:, :, 2] == 0.0)
+    np.testing.assert_allclose(out[:, 2], np.broadcast_to(to_numpy(layer.output_bias), (2, 6)), rtol=1e-6)
+    keep = [0, 2, 3, 4]
+    want = to_numpy(layer(q[:, :2], v[:, keep], attention_mask=attention_mask[:, :2, keep]))
+    np.testing.assert_allclose(out[:, :2], want, rtol=1e-5, atol=1e-6)
+
+
+def test_gradients_stay_finite_with_nan_at_masked_steps():
+    import tensorflow as tf  # the unit tests run on TensorFlow; tests/test_backends.py covers JAX
+
+    q, v = random_array((2, 4, 6)), random_array((2, 5, 6), 1)
+    query_mask = np.array([[1, 1, 1, 0], [1, 1, 1, 1]], bool)
+    value_mask = np.array([[1, 1, 1, 0, 0], [1, 0, 1, 1, 1]], bool)
+    layer = MultiHeadAttention(2, 3)
+
+    def gradients(q, v):
+        with tf.GradientTape() as tape:
+            out = layer(q, v, query_mask=query_mask, value_mask=value_mask)
+            loss = tf.reduce_sum(tf.where(query_mask[:, :, None], out, 0.0) ** 2)
+        return [g.numpy() for g in tape.gradient(loss, layer.trainable_weights)]
+
+    poisoned = gradients(_poison(q, ~query_mask, np.nan), _poison(v, ~value_mask, np.nan))
+    for got, want in zip(poisoned, gradients(_poison(q, ~query_mask, 3.0), _poison(v, ~value_mask, -3.0))):
+        assert np.all(np.isfinite(got))
+        np.testing.assert_array_equal(got, want)
+
+
+def test_rejects_inputs_of_different_batch_sizes_and_shapes_that_are_not_shapes():
+    layer = MultiHeadAttention(2, 2)
+    q, v = random_array((2, 3, 4)), random_array((3, 5, 4))
+    with pytest.raises(ValueError, match=r"same batch size.*Received: query.shape=\(2, 3, 4\), value.shape=\(3, 5, 4\)"):
+        layer(q, v)
+    with pytest.raises(ValueError, match=r"same batch size.*Received: query.shape=\(2, 3, 4\), key.shape=\(3, 5, 4\)"):
+        layer(q, random_array((2, 5, 4)), v)
+    for argument, shapes in (("key_shape", ((2, 3, 4), (2, 5, 4), 2)), ("query_shape", (4, (2, 5, 4), None))):
+        with pytest.raises(ValueError, match=rf"`{argument}` must be a shape \(a tuple or list\). Received: {argument}="):
+            layer.compute_output_shape(*shapes)

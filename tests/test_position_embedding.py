@@ -107,3 +107,43 @@ def test_sinusoidal_rejects_bad_arguments():
             SinusoidalPositionEncoding(bad)
     with pytest.raises(ValueError, match=r"rank 3 \(batch, steps, features\). Received: inputs.shape=\(None, 5\)"):
         SinusoidalPositionEncoding()(keras.Input(shape=(5,)))
+
+
+# Issue 25: what Keras's and keras-hub's own tests and malformed-input probes found.
+
+
+@pytest.mark.parametrize(
+    ("start_index", "received"),
+    [(1.5, "start_index=1.5"), ("2", "start_index='2'"), (np.array([1, 2]), r"start_index of dtype int64 and shape \(2,\)")],
+    ids=["fraction", "string", "shape (2,)"],
+)
+def test_sinusoidal_rejects_a_start_index_that_is_not_one_integer(start_index, received):
+    with pytest.raises(ValueError, match=r"`start_index` must be an integer or an integer tensor of shape \(\)\. "
+                       rf"Received: {received}"):
+        SinusoidalPositionEncoding()(np.zeros((1, 3, 4), "float32"), start_index=start_index)
+
+
+def test_sinusoidal_checks_the_rank_at_every_call():
+    layer = SinusoidalPositionEncoding()
+    layer(np.zeros((1, 3, 4), "float32"))
+    with pytest.raises(ValueError, match=r"rank 3 \(batch, steps, features\). Received: inputs.shape=\(3, 4\)"):
+        layer(np.zeros((3, 4), "float32"))
+
+
+@pytest.mark.parametrize("features", [8, 7])
+def test_sinusoidal_float64_layer_equals_the_float64_formula(features):
+    out = SinusoidalPositionEncoding(dtype="float64")(np.zeros((1, 50, features)), start_index=1000)
+    assert out.dtype == "float64"
+    want = sinusoid_numpy(50, features, start=1000)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(out)[0], want, rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    "start_index",
+    [np.int64(3), np.array(3), keras.ops.convert_to_tensor(3, "int64"), keras.ops.convert_to_tensor(3, "int32")],
+    ids=["np.int64", "0-d array", "int64 tensor", "int32 tensor"],
+)
+def test_sinusoidal_accepts_any_integer_start_index(start_index):
+    # A NumPy int64 used to fail inside TensorFlow's AddV2 (int32 positions + int64 start).
+    out = SinusoidalPositionEncoding()(np.zeros((1, 4, 6), "float32"), start_index=start_index)
+    np.testing.assert_allclose(keras.ops.convert_to_numpy(out)[0], sinusoid_numpy(4, 6, start=3), rtol=0, atol=2e-6)

@@ -173,3 +173,53 @@ def test_rejects_bad_arguments():
             ValueError, match=rf"`max_wavelength` must be a number greater than 1. Received: max_wavelength={bad!r}"
         ):
             RotaryPositionEmbedding(bad)
+
+
+# Issue 25: what Keras's and keras-hub's own tests and malformed-input probes found.
+
+
+def test_integer_inputs_are_rotated_in_the_compute_dtype_as_keras_layers_do():
+    # Keras's Dense and LayerNormalization return their compute dtype for integer inputs; so does this
+    # layer, with the exact rotation (it used to return int32 with cos and sin truncated to integers).
+    x = np.arange(2 * 5 * 2 * 6).reshape(2, 5, 2, 6) - 30
+    for dtype in ("int32", "int64"):
+        out = RotaryPositionEmbedding()(x.astype(dtype), start_index=3)
+        assert out.dtype == "float32"
+        np.testing.assert_allclose(to_numpy(out), rotary_numpy(x, np.arange(3, 8)), rtol=1e-6, atol=1e-4)
+    out = RotaryPositionEmbedding(dtype="float64")(x.astype("int32"), start_index=3)
+    assert out.dtype == "float64"
+    np.testing.assert_allclose(to_numpy(out), rotary_numpy(x, np.arange(3, 8)), rtol=1e-13, atol=1e-12)
+    with pytest.raises(TypeError, match=r"expects `inputs` of a float or integer dtype. Received: inputs.dtype=bool"):
+        RotaryPositionEmbedding()(np.ones((1, 2, 4), bool))
+
+
+@pytest.mark.parametrize("start", [0, 7, 1000])
+def test_float64_layer_equals_the_float64_numpy_reference(start):
+    # Angles in float32 made a float64 layer only float32-accurate (about 1e-4 at position 1000).
+    x = np.random.default_rng(8).normal(size=(2, 9, 3, 8))
+    out = RotaryPositionEmbedding(dtype="float64")(x, start_index=start)
+    assert out.dtype == "float64"
+    np.testing.assert_allclose(to_numpy(out), rotary_numpy(x, np.arange(start, start + 9)), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize(
+    ("start_index", "received"),
+    [
+        (1.5, "start_index=1.5"),
+        (2.0, "start_index=2.0"),
+        ("2", "start_index='2'"),
+        (True, "start_index=True"),
+        (np.array([1, 2]), r"start_index of dtype int64 and shape \(2,\)"),
+        (np.float32(3.0), r"start_index of dtype float32 and shape \(\)"),
+    ],
+    ids=["fraction", "float", "string", "bool", "shape (2,)", "float array"],
+)
+def test_rejects_a_start_index_that_is_not_one_integer(start_index, received):
+    with pytest.raises(ValueError, match=r"`start_index` must be an integer or an integer tensor of shape \(\)\. "
+                       rf"Received: {received}"):
+        RotaryPositionEmbedding()(random_array((1, 3, 4)), start_index=start_index)
+
+
+def test_rejects_inputs_without_features():
+    with pytest.raises(ValueError, match=r"known, even number of features .*at least 2.*Received: inputs.shape=\(1, 3, 0\)"):
+        RotaryPositionEmbedding()(np.zeros((1, 3, 0), "float32"))

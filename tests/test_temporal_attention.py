@@ -149,3 +149,21 @@ def test_rejects_mask_of_the_wrong_shape():
 def test_rejects_bad_constructor_arguments():
     with pytest.raises(TypeError, match=r"`shared` must be True or False. Received: shared='yes'"):
         TemporalAttention(shared="yes")
+
+
+@pytest.mark.parametrize("shared", [False, True])
+def test_nan_at_masked_steps_gives_what_finite_garbage_gives(shared):
+    # Issue 25: the output at a masked step was inputs × 0, which is NaN for a NaN input.
+    x = random_array((2, 6, 3))
+    mask = np.array([[1, 1, 1, 1, 0, 0], [0, 1, 1, 0, 1, 1]], bool)
+    layer = TemporalAttention(shared=shared, bias_initializer="random_normal")
+
+    def run(padding):
+        outputs, weights = layer(np.where(mask[..., None], x, padding).astype("float32"), mask=mask,
+                                 return_attention_scores=True)
+        return keras.ops.convert_to_numpy(outputs), keras.ops.convert_to_numpy(weights)
+
+    (outputs, weights), (garbage, garbage_weights) = run(np.nan), run(-1e3)
+    assert np.all(np.isfinite(outputs)) and np.all(outputs[~mask] == 0.0)
+    np.testing.assert_array_equal(outputs, garbage)
+    np.testing.assert_array_equal(weights, garbage_weights)

@@ -181,7 +181,7 @@ def test_num_key_value_heads_reaches_the_attention_and_the_config(tmp_path):
     loaded = keras.saving.load_model(tmp_path / "block.keras")
     np.testing.assert_allclose(keras.ops.convert_to_numpy(loaded(x)), keras.ops.convert_to_numpy(model(x)), atol=1e-6)
     with pytest.raises(ValueError, match="num_key_value_heads"):
-        TransformerBlock(num_heads=4, key_dim=4, ff_dim=16, num_key_value_heads=3)(x)
+        TransformerBlock(num_heads=4, key_dim=4, ff_dim=16, num_key_value_heads=3)
 
 
 # CrossAttentionBlock: the decoder's second attention, queries from the target, keys and values from a context.
@@ -247,3 +247,75 @@ def test_cross_attention_block_rejects_bad_inputs():
     with pytest.raises(ValueError, match="context_mask"):
         CrossAttentionBlock(2, 4, 16)(random_array((2, 5, 8)), random_array((2, 6, 8)),
                                       context_mask=np.ones((2, 5), bool))
+
+
+# Issue 25: what Keras's and keras-hub's own tests and malformed-input probes found.
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+def test_float64_blocks_equal_float64_numpy(norm_first):
+    # The softmax used to run in float32 whatever the dtype: a float64 block was only float32-accurate.
+    rng = np.random.default_rng(25)
+    x, context = rng.normal(size=(2, 5, 8)), rng.normal(size=(2, 6, 6))
+    mask = np.array([[1, 1, 1, 1, 1], [1, 1, 1, 0, 0]], bool)
+    kwargs = {"num_heads": 2, "key_dim": 4, "ff_dim": 16, "norm_first": norm_first,
+              "bias_initializer": "random_normal", "dtype": "float64"}
+    block = TransformerBlock(**kwargs)
+    output, weights = block(x, mask=mask, use_causal_mask=True, return_attention_scores=True)
+    assert output.dtype == "float64"
+    want_output, want_weights = reference(block, x, mask, causal=True)
+    np.testing.assert_allclose(to_numpy(weights), want_weights, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(output), want_output, rtol=0, atol=1e-11)
+    cross = CrossAttentionBlock(**kwargs)
+    output, weights = cross(x, context, context_mask=mask[:, [0, 1, 2, 3, 4, 4]], return_attention_scores=True)
+    want_output, want_weights = cross_reference(cross, x, context, mask[:, [0, 1, 2, 3, 4, 4]])
+    np.testing.assert_allclose(to_numpy(weights), want_weights, rtol=0, atol=1e-12)
+    np.testing.assert_allclose(to_numpy(output), want_output, rtol=0, atol=1e-11)
+
+
+@pytest.mark.parametrize("norm_first", [False, True])
+@pytest.mark.parametrize("bad", [np.nan, np.inf], ids=["nan", "inf"])
+def test_nan_at_padded_steps_never_reaches_the_real_steps(norm_first, bad):
+    # 0 × NaN is NaN: a NaN at a padded step used to make every output NaN, in both blocks.
+    x, context = random_array((2, 5, 8), 1), random_array((2, 6, 6), 2)
+    mask = np.array([[1, 1, 0, 1, 0], [1, 1, 1, 1, 1]], bool)
+    context_mask = np.array([[1, 0, 1, 1, 1, 1], [1, 1, 1, 0, 0, 0]], bool)
+    block = TransformerBlock(2, 4, 16, norm_first=norm_first, bias_initializer="random_normal")
+    cross = CrossAttentionBlock(2, 4, 16, norm_first=norm_first, bias_initializer="random_normal")
+
+    def run(x, context):
+        y = to_numpy(block(x, mask=mask, use_causal_mask=True))
+        return y, to_numpy(cross(x, context, mask=mask, context_mask=context_mask))
+
+    poisoned = run(np.where(mask[..., None], x, bad), np.where(context_mask[..., None], context, bad))
+    garbage = run(np.where(mask[..., None], x, 1e3), np.where(context_mask[..., None], context, -1e3))
+    for got, want in zip(poisoned, garbage):
+        assert np.all(np.isfinite(got[mask]))
+        np.testing.assert_array_equal(got[mask], want[mask])
+    for b in range(2):  # the real steps alone give the same outputs
+        alone = to_numpy(block(x[b : b + 1, mask[b]], use_causal_mask=True))
+        np.testing.assert_allclose(poisoned[0][b, mask[b]], alone[0], rtol=1e-5, atol=1e-5)
+        alone = to_numpy(cross(x[b : b + 1, mask[b]], context[b : b + 1, context_mask[b]]))
+        np.testing.assert_allclose(poisoned[1][b, mask[b]], alone[0], rtol=1e-5, atol=1e-5)
+
+
+@pytest.mark.parametrize("block", [TransformerBlock, CrossAttentionBlock])
+def test_arguments_fail_at_construction_with_the_errors_of_multi_head_attention(block):
+    # num_key_value_heads=3 with 4 heads used to pass construction and fail at the first call.
+    with pytest.raises(
+        ValueError,
+        match=r"`num_heads` must be a multiple of `num_key_value_heads`. Received: num_heads=4, num_key_value_heads=3",
+    ):
+        block(num_heads=4, key_dim=4, ff_dim=16, num_key_value_heads=3)
+    # Non-integers raised TypeError here and ValueError in MultiHeadAttention.
+    for argument, value in (("num_heads", 2.5), ("key_dim", "4"), ("ff_dim", 8.0), ("num_key_value_heads", 1.5)):
+        kwargs = {"num_heads": 4, "key_dim": 4, "ff_dim": 16, argument: value}
+        with pytest.raises(ValueError, match=rf"`{argument}` must be an integer. Received: {argument}={value!r}"):
+            block(**kwargs)
+
+
+def test_cross_attention_block_rejects_a_context_of_another_batch_size():
+    with pytest.raises(
+        ValueError, match=r"same batch size.*Received: inputs.shape=\(2, 5, 8\), context.shape=\(3, 6, 8\)"
+    ):
+        CrossAttentionBlock(2, 4, 16)(random_array((2, 5, 8)), random_array((3, 6, 8)))

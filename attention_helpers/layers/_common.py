@@ -2,30 +2,61 @@
 
 from __future__ import annotations
 
+import numbers
+
 import keras
 from keras import ops
 
 SERIALIZATION_PACKAGE = "attention_helpers"
 
 
+def working_dtype(dtype):
+    """The dtype to compute softmaxes and angles in: float64 stays float64, everything else is float32.
+
+    float16 and bfloat16 are upcast (their exponentials overflow and their angles lose the phase of
+    far positions); float64 is kept, so that a float64 layer is float64-accurate.
+    """
+    return "float64" if keras.backend.standardize_dtype(dtype) == "float64" else "float32"
+
+
 def stable_softmax(logits, axis=-1, mask=None):
-    """Softmax computed in float32 (safe under float16/bfloat16), cast back to the input dtype.
+    """Softmax in float32, or float64 for float64 logits (float16/bfloat16 are upcast), cast back to the input dtype.
 
     `mask` (boolean, broadcastable to `logits`): False entries get exactly zero weight, and a
     slice whose entries are all False gets all zeros instead of NaN.
     """
     dtype = logits.dtype
-    logits = ops.cast(logits, "float32")
+    compute = working_dtype(dtype)
+    logits = ops.cast(logits, compute)
     if mask is None:
         return ops.cast(ops.softmax(logits, axis=axis), dtype)
     mask = ops.cast(mask, "bool")
     # Large negative that float32 holds; the exact zero comes from the multiplication below.
     logits = ops.where(mask, logits, ops.full_like(logits, -1e9))
     logits = logits - ops.stop_gradient(ops.max(logits, axis=axis, keepdims=True))
-    exp = ops.exp(logits) * ops.cast(mask, "float32")
+    exp = ops.exp(logits) * ops.cast(mask, compute)
     total = ops.sum(exp, axis=axis, keepdims=True)
     weights = exp / ops.maximum(total, 1e-30)
     return ops.cast(weights, dtype)
+
+
+def check_start_index(name, value):
+    """A position: a Python or NumPy integer, or an integer tensor of shape () (which may be symbolic).
+
+    Raises a ValueError naming the argument otherwise (a fraction, a string, a bool, a float tensor,
+    a tensor of several positions), instead of a backend's cast or add error deep inside the layer.
+    """
+    if isinstance(value, numbers.Integral) and not isinstance(value, bool):
+        return value
+    dtype, shape = getattr(value, "dtype", None), getattr(value, "shape", None)
+    if dtype is not None and shape is not None:  # a tensor, an array or a NumPy scalar
+        dtype = keras.backend.standardize_dtype(dtype)
+        if "int" in dtype and tuple(shape) == ():
+            return value
+        received = f"{name} of dtype {dtype} and shape {tuple(shape)}"
+    else:
+        received = f"{name}={value!r}"
+    raise ValueError(f"`{name}` must be an integer or an integer tensor of shape (). Received: {received}")
 
 
 def fresh_initializer(initializer):

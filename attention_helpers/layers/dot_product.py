@@ -9,7 +9,6 @@ from attention_helpers._validation import check_bool, check_rate, check_seed
 from attention_helpers.layers._common import (
     SERIALIZATION_PACKAGE,
     check_rank,
-    check_sequence_mask,
     output_spec,
     stable_softmax,
 )
@@ -34,9 +33,12 @@ class DotProductAttention(keras.layers.Layer):
         output = weights v                     (batch, Tq, dv)
 
     `scale` is a trainable scalar starting at 1 when `use_scale=True` (a learned temperature), and 1
-    otherwise. For the same inputs, masks and scale it returns what `keras.layers.Attention` returns;
-    the one difference is a query whose keys are all masked, which gets all-zero weights here and
-    uniform weights there.
+    otherwise. For the same inputs, masks and scale it returns what `keras.layers.Attention` returns,
+    with two differences: a query whose keys are all masked gets all-zero weights here and uniform
+    weights there; and a key or value step that no query may see (masked, or after the last query
+    with the causal mask) is zeroed before the products here, so that a NaN or inf there cannot
+    reach the output (0 × NaN is NaN: in Keras's layer it makes every output NaN). The weights of
+    a masked query step are computed from it, as in Keras (only its output is zeroed).
 
     Args:
         use_scale: learn a scalar that multiplies the scores.
@@ -46,8 +48,10 @@ class DotProductAttention(keras.layers.Layer):
 
     Call arguments:
         inputs: `[query, value]` or `[query, value, key]`.
-        mask: optional `[query_mask, value_mask]`, booleans `(batch, Tq)` and `(batch, Tv)`. Value
-            steps where the mask is False get zero weight; outputs at masked query steps are zero.
+        mask: optional `[query_mask, value_mask]`, booleans `(batch, Tq)` and `(batch, Tv)`, or
+            shapes that broadcast to them as in `keras.layers.Attention` (`(1, Tv)` or `(Tv,)` for a
+            mask shared by the batch). Value steps where the mask is False get zero weight; outputs
+            at masked query steps are zero.
         training: whether dropout is applied.
         return_attention_scores: if True, also return the weights `(batch, Tq, Tv)`.
         use_causal_mask: if True, query step i may only look at value steps j <= i (for decoder
@@ -100,6 +104,12 @@ class DotProductAttention(keras.layers.Layer):
                 "DotProductAttention needs query and key with the same number of features (their dot product "
                 f"is the score). Received: query.shape={query}, key.shape={key}"
             )
+        for name, shape in (("value", value), ("key", key)):
+            if query[0] is not None and shape[0] is not None and query[0] != shape[0]:
+                raise ValueError(
+                    f"DotProductAttention needs query and {name} with the same batch size. "
+                    f"Received: query.shape={query}, {name}.shape={shape}"
+                )
         if value[1] is not None and key[1] is not None and value[1] != key[1]:
             raise ValueError(
                 f"DotProductAttention needs key and value with the same number of steps. "
@@ -123,12 +133,25 @@ class DotProductAttention(keras.layers.Layer):
             )
         query_mask, value_mask = mask[0], mask[1]
         if query_mask is not None:
-            check_sequence_mask(self, inputs[0].shape, query_mask, "query_mask", "query")
-            query_mask = ops.cast(query_mask, "bool")
+            query_mask = self._check_mask(inputs[0].shape, query_mask, "query_mask", "query")
         if value_mask is not None:
-            check_sequence_mask(self, inputs[1].shape, value_mask, "value_mask", "value")
-            value_mask = ops.cast(value_mask, "bool")
+            value_mask = self._check_mask(inputs[1].shape, value_mask, "value_mask", "value")
         return query_mask, value_mask
+
+    def _check_mask(self, inputs_shape, mask, argument, inputs_name):
+        """A boolean `(batch, steps)` mask, or one that broadcasts to it as Keras's Attention lets it:
+        `(1, steps)` or `(steps,)` shared by the batch, `(batch, 1)` for whole sequences. Returned as
+        a boolean of rank 2."""
+        expected, received = tuple(inputs_shape[:2]), tuple(mask.shape)
+        aligned = zip(expected[2 - len(received) :], received) if len(received) in (1, 2) else None
+        if aligned is None or any(e is not None and r is not None and r not in (e, 1) for e, r in aligned):
+            raise ValueError(
+                f"DotProductAttention expects `{argument}` of shape (batch, steps) = {expected}, matching "
+                f"{inputs_name}.shape={tuple(inputs_shape)}, or one that broadcasts to it, such as (1, steps) "
+                f"for a mask shared by the batch. Received: {argument}.shape={received}"
+            )
+        mask = ops.cast(mask, "bool")
+        return mask[None] if len(received) == 1 else mask  # (steps,) -> (1, steps)
 
     def call(self, inputs, mask=None, training=False, return_attention_scores=False, use_causal_mask=False):
         self._split_shapes([tuple(t.shape) for t in inputs] if isinstance(inputs, (list, tuple)) else inputs)
@@ -136,13 +159,20 @@ class DotProductAttention(keras.layers.Layer):
         key = inputs[2] if len(inputs) == 3 else value
         query_mask, value_mask = self._split_masks(inputs, mask)
 
+        score_mask = None if value_mask is None else value_mask[:, None, :]  # (batch or 1, 1, Tv)
+        if use_causal_mask:
+            causal = causal_mask(ops.shape(query)[1], ops.shape(key)[1])  # (1, Tq, Tv)
+            score_mask = causal if score_mask is None else ops.logical_and(score_mask, causal)
+        if score_mask is not None:
+            # A key step that no query may see gets exactly zero weight, but 0 × NaN is NaN: zero it
+            # before the products, so what sits there never reaches the output. Finite values: unchanged.
+            key_seen = ops.any(score_mask, axis=1)[:, :, None]  # (batch or 1, Tv, 1)
+            key = ops.where(key_seen, key, ops.zeros_like(key))
+            value = ops.where(key_seen, value, ops.zeros_like(value))
+
         scores = ops.matmul(query, ops.swapaxes(key, -2, -1))  # (batch, Tq, Tv)
         if self.scale is not None:
             scores = scores * ops.cast(self.scale, scores.dtype)
-        score_mask = None if value_mask is None else value_mask[:, None, :]  # (batch, 1, Tv)
-        if use_causal_mask:
-            causal = causal_mask(ops.shape(scores)[1], ops.shape(scores)[2])  # (1, Tq, Tv)
-            score_mask = causal if score_mask is None else ops.logical_and(score_mask, causal)
         weights = stable_softmax(scores, axis=-1, mask=score_mask)  # (batch, Tq, Tv)
         if self.dropout_layer is not None:
             weights = self.dropout_layer(weights, training=training)

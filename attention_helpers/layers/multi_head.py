@@ -7,37 +7,29 @@ what `keras.layers.GroupQueryAttention` and today's decoder-only models add to i
 from __future__ import annotations
 
 import math
-import numbers
 
 import keras
 from keras import ops
 
-from attention_helpers._validation import check_bool, check_int, check_rate
+from attention_helpers._validation import check_bool, check_key_value_heads, check_layer_int, check_rate
 from attention_helpers.layers._common import (
     SERIALIZATION_PACKAGE,
     KernelBiasArgs,
     check_known,
     check_rank,
     check_sequence_mask,
+    check_start_index,
     output_spec,
     stable_softmax,
 )
 from attention_helpers.layers.rotary import RotaryPositionEmbedding, check_max_wavelength
 
 
-def _check_int(name, value, minimum=1):
-    """`check_int`, but a value that is not an integer (2.5, "4") raises a ValueError, as Keras's layers do."""
-    try:
-        return check_int(name, value, minimum=minimum)
-    except TypeError as error:
-        raise ValueError(str(error)) from None
-
-
-def _check_start_index(name, value):
-    """A position: a Python integer, or an integer tensor (not checked here, it may be symbolic)."""
-    if isinstance(value, numbers.Number) and (isinstance(value, bool) or not isinstance(value, numbers.Integral)):
-        raise ValueError(f"`{name}` must be an integer or an integer tensor. Received: {name}={value!r}")
-    return value
+def _as_shape(name, shape):
+    """A shape given to `build` or `compute_output_shape`: a tuple or list (a TensorShape too), as a tuple."""
+    if shape is None or isinstance(shape, (str, bytes)) or not hasattr(shape, "__iter__"):
+        raise ValueError(f"`{name}` must be a shape (a tuple or list). Received: {name}={shape!r}")
+    return tuple(shape)
 
 
 def _check_output_shape(output_shape):
@@ -49,7 +41,7 @@ def _check_output_shape(output_shape):
         raise ValueError(
             f"`output_shape` must be None, an integer or a tuple of integers. Received: output_shape={dims}"
         )
-    return tuple(_check_int("output_shape", dim) for dim in dims)
+    return tuple(check_layer_int("output_shape", dim) for dim in dims)
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
@@ -79,7 +71,11 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
       Keras lets broadcast, such as `(batch, 1, Tv)`, raise a `ValueError` here;
     - inputs are `(batch, steps, features)`: there is no `attention_axes`, `use_gate` or
       `flash_attention`;
-    - symbolic scores have shape `(batch, heads, Tq, Tv)` (Keras declares `(batch, heads, Tq, Tq)`).
+    - symbolic scores have shape `(batch, heads, Tq, Tv)` (Keras declares `(batch, heads, Tq, Tq)`);
+    - what sits at a masked step never reaches the output: a key/value step that no query may see and
+      a query step that may see no key are zeroed before the products, so a NaN or inf there changes
+      nothing (in Keras's layer, 0 × NaN makes every output NaN);
+    - a float64 layer computes its softmax in float64, as accurate as float64 NumPy.
 
     Three options, all off by default (the layer is then exactly the one above):
 
@@ -149,7 +145,8 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
         training: whether dropout is applied.
         use_causal_mask: if True, query step i may only look at value steps j <= i (by position,
             see `query_start_index`).
-        query_start_index: position of the first query step (an int or an integer tensor). Default 0.
+        query_start_index: position of the first query step (an int or an integer tensor of shape ()).
+            Default 0.
         key_start_index: position of the first key and value step. Default 0.
 
     Returns:
@@ -214,9 +211,9 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_heads = _check_int("num_heads", num_heads)
-        self.key_dim = _check_int("key_dim", key_dim)
-        self.value_dim = self.key_dim if value_dim is None else _check_int("value_dim", value_dim)
+        self.num_heads = check_layer_int("num_heads", num_heads)
+        self.key_dim = check_layer_int("key_dim", key_dim)
+        self.value_dim = self.key_dim if value_dim is None else check_layer_int("value_dim", value_dim)
         self.dropout = check_rate("dropout", dropout)
         self.use_bias = check_bool("use_bias", use_bias)
         # Not `self.output_shape`: Keras's model summary reads an attribute of that name as the
@@ -231,15 +228,8 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
             bias_constraint=bias_constraint,
         )
         self.seed = seed
-        self.num_key_value_heads = (
-            self.num_heads if num_key_value_heads is None else _check_int("num_key_value_heads", num_key_value_heads)
-        )
-        if self.num_heads % self.num_key_value_heads:
-            raise ValueError(
-                "`num_heads` must be a multiple of `num_key_value_heads`. "
-                f"Received: num_heads={self.num_heads}, num_key_value_heads={self.num_key_value_heads}"
-            )
-        self.sliding_window = None if sliding_window is None else _check_int("sliding_window", sliding_window)
+        self.num_key_value_heads = check_key_value_heads(self.num_heads, num_key_value_heads) or self.num_heads
+        self.sliding_window = None if sliding_window is None else check_layer_int("sliding_window", sliding_window)
         self.rotary = check_bool("rotary", rotary)
         self.rotary_max_wavelength = check_max_wavelength("rotary_max_wavelength", rotary_max_wavelength)
         if self.rotary and self.key_dim % 2:
@@ -254,11 +244,17 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
         self.supports_masking = True
 
     def _check_shapes(self, query_shape, value_shape, key_shape):
-        query_shape, value_shape = tuple(query_shape), tuple(value_shape)
-        key_shape = value_shape if key_shape is None else tuple(key_shape)
+        query_shape, value_shape = _as_shape("query_shape", query_shape), _as_shape("value_shape", value_shape)
+        key_shape = value_shape if key_shape is None else _as_shape("key_shape", key_shape)
         for name, shape in (("query", query_shape), ("value", value_shape), ("key", key_shape)):
             check_rank(self, shape, 3, "(batch, steps, features)", argument=name)
             check_known(self, shape, 2, "number of features", argument=name)
+        for name, shape in (("value", value_shape), ("key", key_shape)):
+            if query_shape[0] is not None and shape[0] is not None and query_shape[0] != shape[0]:
+                raise ValueError(
+                    f"MultiHeadAttention needs query and {name} with the same batch size. "
+                    f"Received: query.shape={query_shape}, {name}.shape={shape}"
+                )
         if value_shape[1] is not None and key_shape[1] is not None and value_shape[1] != key_shape[1]:
             raise ValueError(
                 "MultiHeadAttention needs key and value with the same number of steps. "
@@ -392,8 +388,8 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
     ):
         key = value if key is None else key
         self._check_shapes(query.shape, value.shape, key.shape)
-        query_start_index = _check_start_index("query_start_index", query_start_index)
-        key_start_index = _check_start_index("key_start_index", key_start_index)
+        query_start_index = check_start_index("query_start_index", query_start_index)
+        key_start_index = check_start_index("key_start_index", key_start_index)
         mask = self._attention_mask(
             query,
             value,
@@ -406,6 +402,15 @@ class MultiHeadAttention(KernelBiasArgs, keras.layers.Layer):
             query_start_index,
             key_start_index,
         )
+        if mask is not None:
+            # A key step that no query may see, or a query step that may see no key, gets exactly zero
+            # weight, but 0 × NaN is NaN (and 0 × inf too): zero such steps before any product, so what
+            # sits there never reaches the output or the gradients. Finite values are left unchanged.
+            key_seen = ops.any(mask, axis=1)[:, :, None]  # (batch or 1, Tv or 1, 1)
+            query_sees = ops.any(mask, axis=2)[:, :, None]  # (batch or 1, Tq or 1, 1)
+            query = ops.where(query_sees, query, ops.zeros_like(query))
+            key = ops.where(key_seen, key, ops.zeros_like(key))
+            value = ops.where(key_seen, value, ops.zeros_like(value))
 
         q = self._project(query, self.query_kernel, self.query_bias)  # (batch, Tq, heads, key_dim)
         k = self._project(key, self.key_kernel, self.key_bias)  # (batch, Tv, kv_heads, key_dim)

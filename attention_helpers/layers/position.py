@@ -12,7 +12,13 @@ import keras
 from keras import ops
 
 from attention_helpers._validation import check_int
-from attention_helpers.layers._common import SERIALIZATION_PACKAGE, check_known, check_rank
+from attention_helpers.layers._common import (
+    SERIALIZATION_PACKAGE,
+    check_known,
+    check_rank,
+    check_start_index,
+    working_dtype,
+)
 
 
 @keras.saving.register_keras_serializable(package=SERIALIZATION_PACKAGE)
@@ -86,8 +92,9 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
     up to a very long length a distinct one. With an odd `d` the last feature is a sine. Like
     `PositionEmbedding` (and keras-hub's `SinePositionEncoding`, whose convention this follows) it
     returns the encoding only; the model adds it to its input. It has no weights, so it accepts any
-    number of steps. The angles are computed in float32 and the result cast to the layer's compute
-    dtype: under mixed precision, positions in the hundreds would lose their phase in float16.
+    number of steps. The angles are computed in float32 (float64 for a float64 layer) and the result
+    cast to the layer's compute dtype: under mixed precision, positions in the hundreds would lose
+    their phase in float16.
 
     Args:
         max_wavelength: the base of the frequencies (10000 in the paper).
@@ -95,7 +102,8 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
 
     Call arguments:
         inputs: `(batch, steps, features)`; only its shape is used, and `steps` may vary.
-        start_index: position of the first step (for decoding one step at a time). Default 0.
+        start_index: position of the first step (for decoding one step at a time): an integer or an
+            integer tensor of shape (). Default 0.
 
     Returns:
         `PE[start_index : start_index + steps]`, broadcast to `(batch, steps, features)`. The
@@ -128,11 +136,15 @@ class SinusoidalPositionEncoding(keras.layers.Layer):
         check_rank(self, input_shape, 3, "(batch, steps, features)")
 
     def call(self, inputs, start_index=0):
+        check_rank(self, inputs.shape, 3, "(batch, steps, features)")  # at every call, not only build
+        start_index = check_start_index("start_index", start_index)
+        angle_dtype = working_dtype(self.compute_dtype)  # float32 under mixed precision, float64 for float64
         shape = ops.shape(inputs)
-        positions = ops.cast(ops.arange(shape[1]) + start_index, "float32")  # (steps,)
+        steps = ops.arange(shape[1], dtype="int32") + ops.cast(start_index, "int32")  # (steps,)
+        positions = ops.cast(steps, angle_dtype)
         features = ops.arange(shape[2])  # (features,)
         # Features 2i and 2i + 1 share the frequency 1 / max_wavelength^(2i / d).
-        exponents = ops.cast(2 * (features // 2), "float32") / ops.cast(shape[2], "float32")
+        exponents = ops.cast(2 * (features // 2), angle_dtype) / ops.cast(shape[2], angle_dtype)
         frequencies = ops.power(float(self.max_wavelength), -exponents)  # (features,)
         angles = positions[:, None] * frequencies[None, :]  # (steps, features)
         encoding = ops.where(features % 2 == 0, ops.sin(angles), ops.cos(angles))  # (steps, features)

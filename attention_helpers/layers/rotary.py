@@ -7,7 +7,7 @@ import numbers
 import keras
 from keras import ops
 
-from attention_helpers.layers._common import SERIALIZATION_PACKAGE
+from attention_helpers.layers._common import SERIALIZATION_PACKAGE, check_start_index, working_dtype
 
 
 def check_max_wavelength(name, value):
@@ -46,22 +46,26 @@ class RotaryPositionEmbedding(keras.layers.Layer):
     The two conventions give the same scores up to a fixed permutation of the features (the one
     that moves feature 2i to i and 2i + 1 to i + d/2), so a model trained with one can be used with
     the other by permuting the last (head_dim) axis of its query and key kernels and biases. The angles are computed in
-    float32 and the rotation is applied in the input's dtype: under mixed precision, positions in
-    the hundreds would lose their phase in float16. The layer has no weights and accepts any
-    number of steps; a Keras mask on the input is passed on.
+    float32 (float64 for float64 inputs) and the rotation is applied in the input's dtype: under
+    mixed precision, positions in the hundreds would lose their phase in float16. Integer inputs
+    are cast to the layer's compute dtype first (float32 by default), as Keras's `Dense` and
+    `LayerNormalization` do. The layer has no weights and accepts any number of steps; a Keras
+    mask on the input is passed on.
 
     Args:
         max_wavelength: the base of the frequencies (10000 in the paper).
         **kwargs: base layer arguments.
 
     Call arguments:
-        inputs: `(batch, steps, ..., d)` with `d` even: any number of axes (for example heads)
-            may stand between the steps and the features; all of them share the step's angle.
-        start_index: position of the first step (an integer or an integer tensor; for decoding
-            with a cache). Default 0.
+        inputs: `(batch, steps, ..., d)` with `d` even and at least 2: any number of axes (for
+            example heads) may stand between the steps and the features; all of them share the
+            step's angle. Float or integer.
+        start_index: position of the first step (an integer or an integer tensor of shape (); for
+            decoding with a cache). Default 0.
 
     Returns:
-        The rotated inputs, of the same shape and dtype.
+        The rotated inputs, of the same shape, and of the input's dtype (the compute dtype for
+        integer inputs).
 
     Example:
         >>> import numpy as np
@@ -88,10 +92,10 @@ class RotaryPositionEmbedding(keras.layers.Layer):
                 f"Received: inputs.shape={input_shape}"
             )
         features = input_shape[-1]
-        if features is None or features % 2:
+        if features is None or features % 2 or features < 2:
             raise ValueError(
                 "RotaryPositionEmbedding expects `inputs` with a known, even number of features (the last "
-                f"axis), which it rotates in pairs. Received: inputs.shape={input_shape}"
+                f"axis), at least 2, which it rotates in pairs. Received: inputs.shape={input_shape}"
             )
 
     def build(self, input_shape):
@@ -99,10 +103,21 @@ class RotaryPositionEmbedding(keras.layers.Layer):
 
     def call(self, inputs, start_index=0):
         self._check_shape(inputs.shape)
+        start_index = check_start_index("start_index", start_index)
+        dtype = keras.backend.standardize_dtype(inputs.dtype)
+        if "int" in dtype:
+            # Rotated in floats, as Keras's Dense does with integer inputs (not truncated to integers).
+            inputs = ops.cast(inputs, self.compute_dtype)
+        elif "float" not in dtype:
+            raise TypeError(
+                "RotaryPositionEmbedding expects `inputs` of a float or integer dtype. "
+                f"Received: inputs.dtype={dtype}"
+            )
+        angle_dtype = working_dtype(inputs.dtype)  # float32 under mixed precision, float64 for float64
         half = inputs.shape[-1] // 2
         steps = ops.shape(inputs)[1]
-        positions = ops.arange(steps, dtype="float32") + ops.cast(start_index, "float32")  # (steps,)
-        exponents = ops.arange(half, dtype="float32") * (2.0 / inputs.shape[-1])  # 2i / d, (d/2,)
+        positions = ops.arange(steps, dtype=angle_dtype) + ops.cast(start_index, angle_dtype)  # (steps,)
+        exponents = ops.arange(half, dtype=angle_dtype) * (2.0 / inputs.shape[-1])  # 2i / d, (d/2,)
         frequencies = ops.power(float(self.max_wavelength), -exponents)  # θ_i, (d/2,)
         angles = positions[:, None] * frequencies[None, :]  # (steps, d/2)
         angles = ops.expand_dims(angles, 0)  # (1, steps, d/2)

@@ -46,8 +46,9 @@ class TemporalAttention(KernelBiasArgs, keras.layers.Layer):
     Call arguments:
         inputs: `(batch, steps, features)`.
         mask: optional boolean `(batch, steps)`, usually passed by Keras from a `Masking` or
-            `Embedding(mask_zero=True)` layer. Masked steps get exactly zero weight, and their values
-            cannot change the weights of the other steps. The mask is passed on unchanged.
+            `Embedding(mask_zero=True)` layer. Masked steps get exactly zero weight and a zero
+            output, and their values (even NaN) cannot change the weights of the other steps. The
+            mask is passed on unchanged.
         return_attention_scores: if True, also return the weights `(batch, steps, features)`, which
             sum to 1 over the steps (to 0 for a sequence with every step masked).
 
@@ -121,7 +122,8 @@ class TemporalAttention(KernelBiasArgs, keras.layers.Layer):
         if self.shared:
             weights = ops.broadcast_to(ops.mean(weights, axis=1, keepdims=True), ops.shape(weights))
         weights = ops.transpose(weights, (0, 2, 1))  # (batch, steps, features)
-        outputs = inputs * weights
+        # The zeroed inputs: a masked step's weight is zero, but 0 × NaN would still be NaN.
+        outputs = inputs_for_scores * weights
         if return_attention_scores:
             return outputs, weights
         return outputs

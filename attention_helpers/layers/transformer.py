@@ -6,7 +6,7 @@ import numbers
 
 import keras
 
-from attention_helpers._validation import check_bool, check_int, check_rate
+from attention_helpers._validation import check_bool, check_key_value_heads, check_layer_int, check_rate
 from attention_helpers.layers._common import (
     SERIALIZATION_PACKAGE,
     check_known,
@@ -98,14 +98,14 @@ class TransformerBlock(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        self.num_heads = check_int("num_heads", num_heads, minimum=1)
-        self.key_dim = check_int("key_dim", key_dim, minimum=1)
-        self.ff_dim = check_int("ff_dim", ff_dim, minimum=1)
+        # The checks of MultiHeadAttention: a ValueError for a non-integer, at construction, not the first call.
+        self.num_heads = check_layer_int("num_heads", num_heads)
+        self.key_dim = check_layer_int("key_dim", key_dim)
+        self.ff_dim = check_layer_int("ff_dim", ff_dim)
         self.dropout = check_rate("dropout", dropout)
         self.norm_first = check_bool("norm_first", norm_first)
         self.activation = keras.activations.get(activation)
-        self.num_key_value_heads = (None if num_key_value_heads is None
-                                    else check_int("num_key_value_heads", num_key_value_heads, minimum=1))
+        self.num_key_value_heads = check_key_value_heads(self.num_heads, num_key_value_heads)
         if (
             isinstance(layer_norm_epsilon, bool)
             or not isinstance(layer_norm_epsilon, numbers.Real)
@@ -283,9 +283,19 @@ class CrossAttentionBlock(TransformerBlock):
         check_known(self, inputs_shape, 2, "model width d_model")
         check_rank(self, context_shape, 3, "(batch, source_steps, context_dim)", argument="context")
         check_known(self, context_shape, 2, "context width", argument="context")
+        self._check_batch(inputs_shape, context_shape)
         self._build_sublayers(tuple(inputs_shape), tuple(context_shape))
 
+    def _check_batch(self, inputs_shape, context_shape):
+        batch, context_batch = inputs_shape[0], context_shape[0]
+        if batch is not None and context_batch is not None and batch != context_batch:
+            raise ValueError(
+                "CrossAttentionBlock needs inputs and context with the same batch size. "
+                f"Received: inputs.shape={tuple(inputs_shape)}, context.shape={tuple(context_shape)}"
+            )
+
     def call(self, inputs, context, mask=None, context_mask=None, training=None, return_attention_scores=False):
+        self._check_batch(inputs.shape, context.shape)
         if mask is not None:
             check_sequence_mask(self, inputs.shape, mask)
         if context_mask is not None:
