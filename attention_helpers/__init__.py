@@ -3,7 +3,7 @@
 Importing the package is cheap and does not import Keras or TensorFlow, so that
 `setup_notebook()` can quiet TensorFlow's logging before TensorFlow loads. The submodules
 (`claims`, `data`, `layers`, `models`, `gan`, `gpt`, `circuits`, `seq2seq`, `activations`, `plotting`, `widgets`,
-`exercises`, `pretrained`, `reference`) load on first use.
+`exercises`, `pretrained`, `reference`, `vision`) load on first use.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ _SUBMODULES = (
     "pretrained",
     "reference",
     "seq2seq",
+    "vision",
     "widgets",
 )
 

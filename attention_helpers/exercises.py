@@ -964,3 +964,61 @@ def check_hidden_word(hidden_source, hidden_exact_match, model, numbers):
     return _report(False, f"{value:.2f} is not the exact match of the words decoded from your `hidden_source`. "
                           "Decode hidden_source with ah.seq2seq.greedy_decode, turn the tokens into words with "
                           "ah.seq2seq.decode_target, and pass them to ah.seq2seq.exact_match with `pairs`.")
+
+
+# Notebook 13 ---------------------------------------------------------------------------------------
+
+_SHUFFLE_CHOICES = ("higher", "lower", "same")
+
+
+def _vit_accuracy(model, images, labels):
+    import keras
+
+    return float(np.mean(keras.ops.convert_to_numpy(model(images)).argmax(axis=-1) == labels))
+
+
+def check_shuffled_without_positions(model, images, labels, prediction, patch_size=4):
+    """Exercise of notebook 13: a ViT without position embeddings, tested on shuffled patches.
+
+    Args:
+        model: your ViT trained without position embeddings; images `(n, 16, 16, 1)` → 10 logits.
+        images, labels: the test set.
+        prediction: what you predicted, before measuring, for its accuracy on test images whose
+            patches are shuffled, compared with its accuracy on the images as they are:
+            "higher", "lower" or "same".
+        patch_size: the model's patch size.
+
+    The check measures both accuracies itself (one fixed shuffle of the patches for every image) and
+    grades your prediction against the measurement; it never says what a model with positions scores.
+    """
+    from attention_helpers import vision
+
+    if model is None:
+        return _missing("no_position_model")
+    if prediction is None:
+        return _missing("prediction")
+    model = _model("model", model)
+    if prediction not in _SHUFFLE_CHOICES:
+        raise ValueError(f"`prediction` must be one of {list(_SHUFFLE_CHOICES)}. Received: prediction={prediction!r}")
+    if any(layer.name == "position_embedding" for layer in model.layers):
+        return _report(False, "your model still has a layer named 'position_embedding': build it with positions=False.")
+    images = as_array("images", images, ndim=4, dtype="float32")
+    labels = as_array("labels", labels, ndim=1, dtype=int)
+    plain = _vit_accuracy(model, images, labels)
+    if plain < 0.3:
+        return _report(False, f"your model's test accuracy is {plain:.2f}, close to a guess (0.1): train it first.")
+    patches = vision.to_patches(images, patch_size)
+    order = np.random.default_rng(0).permutation(patches.shape[1])
+    shuffled = _vit_accuracy(model, vision.from_patches(patches[:, order], patch_size, *images.shape[1:3]), labels)
+    measured = "same" if abs(shuffled - plain) < 0.5 / len(labels) else ("higher" if shuffled > plain else "lower")
+    if prediction != measured:
+        why = ("without position embeddings every token is a patch's content and nothing else, and attention "
+               "and the per-token layers treat the tokens as a set: shuffling them only reorders the "
+               "intermediate tokens, and the CLS token, which attends to all of them, sees the same set."
+               if measured == "same" else
+               "the model does not behave as one without positions should: check that nothing else tells it "
+               "where a patch was.")
+        return _report(False, f"you predicted {prediction!r}; measured on your model: {measured!r} "
+                              f"({plain:.3f} as they are, {shuffled:.3f} shuffled). Why: {why}")
+    return _report(True, f"{measured!r}, as you predicted: {plain:.3f} on the images as they are and "
+                         f"{shuffled:.3f} with their patches shuffled. Without positions a ViT reads a set of patches.")

@@ -139,6 +139,10 @@ def _cases(x):
                 return_attention_scores=True,
             ),
         ),
+        "patch": (  # images (2, 4, 6, 16) cut into 2×2 patches: 6 tokens and the CLS token
+            layers.PatchEmbedding(2, 4, class_token_initializer="random_normal", bias_initializer="random_normal"),
+            lambda layer: layer(x["image"][:, :4]),
+        ),
         "rotary": (  # (batch, steps, heads, head_dim) = (2, 5, 6, 16), from position 3
             layers.RotaryPositionEmbedding(),
             lambda layer: layer(x["image"], start_index=3),

@@ -702,3 +702,41 @@ def test_hidden_word_rejects_numbers_without_a_units_word(hidden_word_case):
         exercises.check_hidden_word(source, 0.1, "model", numbers)
     with pytest.raises(ValueError, match=r"`hidden_source` must have the shape"):
         exercises.check_hidden_word(source[:, :5], 0.1, model, numbers)
+
+
+# Notebook 13 -----------------------------------------------------------------------------------------
+
+
+def _digits_vit(positions):
+    import keras
+
+    import attention_helpers as ah
+
+    keras.utils.set_random_seed(0)
+    images, labels = ah.data.digits(16, seed=0)
+    model = ah.vision.build_vit(positions=positions, decay_steps=112)
+    model.fit(images[:1400], labels[:1400], batch_size=50, epochs=4, verbose=0)
+    return model, images[1400:], labels[1400:]
+
+
+def test_check_shuffled_without_positions_grades_the_prediction(capsys):
+    model, images, labels = _digits_vit(False)
+    assert exercises.check_shuffled_without_positions(model, images, labels, "same") is True
+    assert "'same', as you predicted" in capsys.readouterr().out
+    assert exercises.check_shuffled_without_positions(model, images, labels, "lower") is False
+    out = capsys.readouterr().out
+    assert "you predicted 'lower'; measured on your model: 'same'" in out and "treat the tokens as a set" in out
+    with pytest.raises(ValueError, match=r"`prediction` must be one of \['higher', 'lower', 'same'\]"):
+        exercises.check_shuffled_without_positions(model, images, labels, "down")
+    assert exercises.check_shuffled_without_positions(None, images, labels, "same") is False
+    assert exercises.check_shuffled_without_positions(model, images, labels, None) is False
+    assert "`prediction` is None" in capsys.readouterr().out.splitlines()[-1]
+
+
+def test_check_shuffled_without_positions_refuses_a_model_with_positions(capsys):
+    import attention_helpers as ah
+
+    model = ah.vision.build_vit(positions=True)
+    images, labels = ah.data.digits(16, seed=0)
+    assert exercises.check_shuffled_without_positions(model, images[:50], labels[:50], "same") is False
+    assert "positions=False" in capsys.readouterr().out

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 import attention_helpers as ah
-from attention_helpers import circuits, gpt, models
+from attention_helpers import circuits, gpt, models, vision
 
 NOTEBOOKS = Path(__file__).resolve().parent.parent / "notebooks"
 
@@ -55,6 +55,8 @@ CASES = [
      {"d_model": 32, "num_layers": 1, "learning_rate": 3e-2}),
     *(("12_attention_at_scale.ipynb", "lookback_model", models.lookback_model, {"positions": positions})
       for positions in models.LOOKBACK_POSITIONS),
+    ("13_vision_transformer.ipynb", "build_vit", vision.build_vit, {}),
+    ("13_vision_transformer.ipynb", "build_vit", vision.build_vit, {"positions": False, "patch_size": 8}),
 ]
 
 

@@ -242,3 +242,20 @@ def test_shipped_translators_match_their_builders_and_their_record(kind, record)
 def test_load_translator_rejects_an_unknown_kind():
     with pytest.raises(ValueError, match="kind"):
         pretrained.load_translator("lstm")
+
+
+def test_vision_results_cover_every_setting_and_seed():
+    figures = pretrained.load_vision_results()
+    seeds = figures["config"]["seeds"]
+    assert sorted(figures["runs"]) == seeds and len(seeds) >= 3  # claims about training rest on >= 3 runs
+    for run in figures["runs"].values():
+        assert sorted(run["data_size"], key=int) == [str(n) for n in figures["config"]["sizes"]]
+        for accuracies in run["data_size"].values():
+            assert set(accuracies) == {"vit", "cnn", "logistic_regression"}
+            assert all(0.1 < value <= 1 for value in accuracies.values())
+        assert sorted(run["patches"], key=int) == ["2", "4", "8"]
+        for patch in run["patches"].values():
+            assert {"with_positions", "without_positions", "seconds_per_epoch", "parameters"} <= set(patch)
+        assert set(run["shifted"]) == {"grid_correlation", "neighbour_share", "accuracy"}
+    for similarity in figures["similarity"].values():
+        assert np.allclose(np.diag(np.array(similarity)), 1, atol=1e-3)  # cosine similarity of each patch with itself

@@ -7,6 +7,7 @@ from attention_helpers.layers.dense import DenseAttention
 from attention_helpers.layers.dot_product import DotProductAttention, causal_mask
 from attention_helpers.layers.feed_forward import FeedForwardAttention
 from attention_helpers.layers.multi_head import MultiHeadAttention
+from attention_helpers.layers.patch import PatchEmbedding
 from attention_helpers.layers.position import PositionEmbedding, SinusoidalPositionEncoding
 from attention_helpers.layers.rotary import RotaryPositionEmbedding
 from attention_helpers.layers.self_attention_2d import SelfAttention2D
@@ -19,6 +20,7 @@ __all__ = [
     "DotProductAttention",
     "FeedForwardAttention",
     "MultiHeadAttention",
+    "PatchEmbedding",
     "PositionEmbedding",
     "RotaryPositionEmbedding",
     "SelfAttention2D",

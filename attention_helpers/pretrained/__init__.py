@@ -1,7 +1,9 @@
-"""Trained models that ship inside the package (notebooks 07, 09, 10 and 11), in Keras's `.keras` format.
+"""Trained models that ship inside the package (notebooks 07, 09, 10 and 11), in Keras's `.keras` format, and
+the figures of trainings over several seeds (notebooks 12 and 13), in JSON.
 
 `scripts/train_sagan_digits.py` (notebook 07), `scripts/train_translation.py` (notebook 09),
-`scripts/train_tiny_gpt.py` (notebook 10) and `scripts/train_induction.py` (notebook 11) write every
+`scripts/train_tiny_gpt.py` (notebook 10), `scripts/train_induction.py` (notebook 11),
+`scripts/measure_attention_at_scale.py` (notebook 12) and `scripts/train_vision.py` (notebook 13) write every
 file in this folder, deterministically; see their docstrings for what they train and how long it
 takes; `scripts/resave_pretrained.py` then rewrites the `.keras` files with the oldest Keras the
 package supports, so that every supported Keras loads them.
@@ -35,6 +37,7 @@ FILES = {
     "translator": "translator_numbers.keras",
     "bahdanau": "bahdanau_numbers.keras",
     "translation_history": "translation_history.json",
+    "vision": "vision_results.json",
 }
 
 
@@ -213,3 +216,20 @@ def load_translation_history():
     and `config`.
     """
     return json.loads((FOLDER / FILES["translation_history"]).read_text())
+
+
+def load_vision_results():
+    """Notebook 13's figures from `scripts/train_vision.py`: Vision Transformers and CNNs trained with several seeds.
+
+    Returns:
+        dict with `runs`, `{seed: figures}` with int seeds, each figure dict holding
+        `data_size` (`{n: {"vit", "cnn", "logistic_regression"}}` test accuracies, n = 350, 700, 1400),
+        `patches` (`{patch: {"with_positions", "without_positions", "seconds_per_epoch", "parameters"}}`),
+        `positions` (`grid_correlation`, `neighbour_share` of the 1,400-image ViT's position embeddings) and
+        `shifted` (the same two figures and the test `accuracy` of the ViT trained on sideways-shifted images);
+        `similarity` (`trained`, `shifted`: the first seed's `(16, 16)` position similarities as lists); and
+        `config` (`seeds`, `sizes`, `n_test`, `batch_size`, `steps`, `shift`, `similarity_seed`, `seconds`).
+    """
+    figures = json.loads((FOLDER / FILES["vision"]).read_text())
+    figures["runs"] = {int(seed): run for seed, run in figures["runs"].items()}
+    return figures
